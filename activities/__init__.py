@@ -1,0 +1,25 @@
+"""Every activity the worker runs, built from its dependencies in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.case_record import CaseRecordActivities
+from activities.sms import SmsActivities
+from activities.sms_providers import SmsProvider
+
+
+@dataclass
+class Deps:
+    sessions: async_sessionmaker[AsyncSession]
+    sms: SmsProvider
+
+
+def build_activities(deps: Deps) -> list[Callable[..., Any]]:
+    record = CaseRecordActivities(deps.sessions)
+    sms = SmsActivities(deps.sessions, deps.sms)
+    return [record.mark_case_open, record.save_node, record.mark_case_closed, sms.notify_parties]

@@ -1,0 +1,133 @@
+"""The notifier: an outbox row per (case, reason, recipient), then the provider (decision 8, seed 001 第八条)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from activities.names import NOTIFY_PARTIES
+from activities.sms_providers import PermanentSmsError, SmsProvider
+from db.models import Case, Node, Party, SmsMessage
+from domain.clock import format_day
+from domain.models import NotifyInput, NotifyResult
+from domain.nodes import node_type
+from domain.secrets import hash_secret, new_query_code
+from domain.sms import Signature, filing_message, node_message
+
+RECIPIENT_ROLES = ("applicant", "agent")
+
+
+class SmsActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], provider: SmsProvider) -> None:
+        self._sessions = sessions
+        self._provider = provider
+
+    @activity.defn(name=NOTIFY_PARTIES)
+    async def notify_parties(self, inp: NotifyInput) -> NotifyResult:
+        """Queue one message per applicant and agent, then send what is not yet sent; retries send nothing twice."""
+        await self._queue(inp)
+        sent = skipped = 0
+        async with self._sessions() as s:
+            ids = (
+                await s.scalars(
+                    select(SmsMessage.id).where(SmsMessage.case_id == inp.case_id, SmsMessage.reason == inp.reason)
+                )
+            ).all()
+        for sms_id in ids:
+            if await self._deliver(sms_id):
+                sent += 1
+            else:
+                skipped += 1
+        return NotifyResult(sent=sent, skipped=skipped)
+
+    async def _queue(self, inp: NotifyInput) -> None:
+        """Create the outbox rows that do not exist yet; the unique key makes a retry a no-op."""
+        async with self._sessions.begin() as s:
+            case = await s.get(Case, inp.case_id)
+            if case is None:
+                raise LookupError(f"case {inp.case_id} not in the read model")
+            existing = set(
+                (
+                    await s.scalars(
+                        select(SmsMessage.recipient).where(
+                            SmsMessage.case_id == case.id, SmsMessage.reason == inp.reason
+                        )
+                    )
+                ).all()
+            )
+            sig = Signature(
+                court_name=case.court.name,
+                handler_name=case.handler.name if case.handler else None,
+                handler_phone=case.handler.office_phone if case.handler else None,
+            )
+            node = await s.get(Node, inp.node_id) if inp.node_id else None
+            for party in case.parties:
+                recipient = f"party:{party.id}"
+                if party.role not in RECIPIENT_ROLES or not party.phone or recipient in existing:
+                    continue
+                if node is None:
+                    code = new_query_code()
+                    party.query_code_hash = hash_secret(code)
+                    body = filing_message(
+                        sig, case_number=case.case_number, filed_on=format_day(case.filed_on), query_code=code
+                    )
+                else:
+                    nt = node_type(node.type)
+                    assert nt is not None
+                    body = node_message(
+                        sig,
+                        case_number=case.case_number,
+                        node=nt,
+                        occurred_at=node.occurred_at,
+                        fields=node.fields,
+                        summary=node.summary,
+                    )
+                s.add(
+                    SmsMessage(
+                        case_id=case.id,
+                        reason=inp.reason,
+                        recipient=recipient,
+                        to=party.phone,
+                        body=body,
+                        status="pending",
+                        provider=self._provider.name,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+
+    async def _deliver(self, sms_id: int) -> bool:
+        """Send one outbox row unless it went already; a row left 'sending' by a crash is looked up first."""
+        async with self._sessions.begin() as s:
+            row = await s.get(SmsMessage, sms_id, with_for_update=True)
+            if row is None or row.status in ("sent", "failed"):
+                return False
+            party = await s.get(Party, int(row.recipient.split(":", 1)[1]))
+            if party is not None and party.phone:
+                row.to = party.phone  # contact details are read at send time (decision 8)
+            if row.status == "sending":
+                found = await self._provider.find(row.to, row.body, row.created_at)
+                if found:
+                    row.status, row.provider_id, row.sent_at = "sent", found, datetime.now(UTC)
+                    return True
+            row.status = "sending"
+            row.attempts += 1
+            to, body = row.to, row.body
+        try:
+            provider_id = await self._provider.send(to, body)
+        except PermanentSmsError as e:
+            async with self._sessions.begin() as s:
+                row = await s.get(SmsMessage, sms_id)
+                assert row is not None
+                row.status, row.error = "failed", str(e)
+            activity.logger.warning("sms refused by provider", extra={"sms_id": sms_id})
+            return False
+        async with self._sessions.begin() as s:
+            row = await s.get(SmsMessage, sms_id)
+            assert row is not None
+            row.status, row.provider_id, row.sent_at = "sent", provider_id, datetime.now(UTC)
+        return True
+
+

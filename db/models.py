@@ -1,0 +1,159 @@
+"""SQLAlchemy models: reference data written by the API, and the read model written by activities."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes on SQLite and PostgreSQL alike: stored in UTC, returned aware."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Court(Base):
+    """A court in the tree 高级法院 → 中级法院 → 基层法院."""
+
+    __tablename__ = "courts"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    case_prefix: Mapped[str] = mapped_column(String(8), unique=True)
+    level: Mapped[str] = mapped_column(String(16))  # high | intermediate | basic
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("courts.code"))
+    path: Mapped[str] = mapped_column(String(128), index=True)  # "/YN/YN01/YN0102/": subtree by prefix
+
+
+class Staff(Base):
+    """A court user with one role of DOMAIN.md."""
+
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    court_code: Mapped[str] = mapped_column(ForeignKey("courts.code"), index=True)
+    office_phone: Mapped[str | None] = mapped_column(String(32))
+    mobile: Mapped[str | None] = mapped_column(String(32), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    court: Mapped[Court] = relationship(lazy="joined")
+
+
+class Case(Base):
+    """An enforcement case (执行案件). Status is written by the workflow's activities only."""
+
+    __tablename__ = "cases"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64), unique=True)
+    court_code: Mapped[str] = mapped_column(ForeignKey("courts.code"), index=True)
+    cause: Mapped[str] = mapped_column(String(128))
+    amount: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    filed_on: Mapped[date] = mapped_column(Date)
+    has_property: Mapped[bool] = mapped_column(Boolean)
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    registrar_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    workflow_id: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="filing")  # filing | open | closed
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    court: Mapped[Court] = relationship(lazy="joined")
+    handler: Mapped[Staff | None] = relationship(foreign_keys=[handler_id], lazy="joined")
+    clerk: Mapped[Staff | None] = relationship(foreign_keys=[clerk_id], lazy="joined")
+    parties: Mapped[list[Party]] = relationship(back_populates="case", order_by="Party.id", lazy="selectin")
+
+
+class Party(Base):
+    """A party: applicant (申请执行人), agent (委托代理人) or respondent (被执行人)."""
+
+    __tablename__ = "parties"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))  # applicant | agent | respondent
+    name: Mapped[str] = mapped_column(String(128))
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    address: Mapped[str | None] = mapped_column(String(256))
+    eservice_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    query_code_hash: Mapped[str | None] = mapped_column(String(256))
+    phone_flag: Mapped[str | None] = mapped_column(String(32))  # shared_phone: used by another applicant
+    case: Mapped[Case] = relationship(back_populates="parties")
+
+
+class Node(Base):
+    """A recorded node, written by the workflow's activity (unique node_id: a retry writes nothing twice)."""
+
+    __tablename__ = "nodes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    entered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    late: Mapped[bool] = mapped_column(Boolean)
+    disclose: Mapped[bool] = mapped_column(Boolean)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("case_id", "idempotency_key", name="uq_nodes_case_key"),)
+
+
+class SmsMessage(Base):
+    """The SMS outbox: one row per (case, reason, recipient); the provider is called only for pending rows."""
+
+    __tablename__ = "sms_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(32))  # party:<id> | staff:<id>
+    to: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed
+    provider: Mapped[str] = mapped_column(String(16))
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (
+        UniqueConstraint("case_id", "reason", "recipient", name="uq_sms_case_reason_recipient"),
+        Index("ix_sms_status", "status"),
+    )

@@ -1,0 +1,50 @@
+"""One error base class; each kind maps to one HTTP status and the API.md error shape."""
+
+from __future__ import annotations
+
+
+class YgError(Exception):
+    """A business error meant for the caller: ``kind`` names it, ``detail`` says it in Chinese."""
+
+    status = 400
+    kind = "BadRequest"
+
+    def __init__(self, detail: str, *, kind: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if kind:
+            self.kind = kind
+
+
+class InvalidInput(YgError):
+    status = 422
+    kind = "InvalidInput"
+
+
+class NotAuthenticated(YgError):
+    status = 401
+    kind = "NotAuthenticated"
+
+
+class Forbidden(YgError):
+    status = 403
+    kind = "Forbidden"
+
+
+class NotFound(YgError):
+    status = 404
+    kind = "NotFound"
+
+
+class Conflict(YgError):
+    status = 409
+    kind = "Conflict"
+
+
+class CaseClosed(Conflict):
+    kind = "CaseClosed"
+
+
+class Unavailable(YgError):
+    status = 503
+    kind = "Unavailable"

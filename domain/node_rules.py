@@ -1,0 +1,43 @@
+"""What makes a node record acceptable: one check shared by the API and the workflow's update validator."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from domain.clock import beijing_date, format_day
+from domain.errors import InvalidInput
+from domain.nodes import CLOSURE_MODES, node_type
+
+# Clocks of court systems drift; an act stamped a few minutes ahead is not "in the future".
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def check_node(
+    *, type_code: str, occurred_at: datetime, fields: dict[str, str], filed_on: date, now: datetime
+) -> None:
+    """Refuse unknown types, acts in the future or before filing, and missing type fields (API.md → Nodes)."""
+    nt = node_type(type_code)
+    if nt is None:
+        raise InvalidInput(f"未知的节点类型“{type_code}”", kind="UnknownNodeType")
+    if occurred_at.tzinfo is None:
+        raise InvalidInput("发生时间必须带时区，如 2026-11-21T10:00:00+08:00", kind="InvalidTime")
+    if occurred_at > now + CLOCK_SKEW:
+        raise InvalidInput("节点发生时间晚于当前时间，不能录入未来的事项", kind="FutureTime")
+    if beijing_date(occurred_at) < filed_on:
+        raise InvalidInput(
+            f"节点发生时间早于立案日期{format_day(filed_on)}", kind="BeforeFiling"
+        )
+    missing = [f for f in nt.required if not fields.get(f)]
+    if missing:
+        raise InvalidInput(f"“{nt.name}”节点缺少字段：{'、'.join(missing)}", kind="MissingField")
+    if nt.code == "closure" and fields["mode"] not in CLOSURE_MODES:
+        raise InvalidInput(
+            f"结案方式“{fields['mode']}”无效，应为：{'、'.join(CLOSURE_MODES)}", kind="InvalidClosureMode"
+        )
+    if "scheduled_at" in fields:
+        try:
+            scheduled = datetime.fromisoformat(fields["scheduled_at"])
+        except ValueError:
+            raise InvalidInput("scheduled_at 不是有效的时间", kind="InvalidTime") from None
+        if scheduled.tzinfo is None:
+            raise InvalidInput("scheduled_at 必须带时区", kind="InvalidTime")

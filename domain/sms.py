@@ -1,0 +1,66 @@
+"""SMS texts to parties (seed 001 第八条): court signature, case number, what happened and when, the handler."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.clock import format_beijing
+from domain.nodes import NodeType
+
+QUERY_CODE_LABEL = "查询码"
+_QUERY_CODE = re.compile(QUERY_CODE_LABEL + r"[:：]?(\w+)")
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Who speaks in a message: the court, and the handler with an office phone when one is assigned."""
+
+    court_name: str
+    handler_name: str | None = None
+    handler_phone: str | None = None
+
+    def contact(self) -> str:
+        if not self.handler_name:
+            return "承办人确定后将另行通知。"
+        phone = f"，办公电话{self.handler_phone}" if self.handler_phone else ""
+        return f"承办人{self.handler_name}{phone}。"
+
+
+def filing_message(sig: Signature, *, case_number: str, filed_on: str, query_code: str) -> str:
+    """立案 SMS with the query code the applicant uses to look the case up (seed 001 第九条)."""
+    return (
+        f"【{sig.court_name}】您申请执行的{case_number}案件已于{filed_on}立案。"
+        f"{QUERY_CODE_LABEL}：{query_code}，请凭身份证号码、手机号码和查询码查询案件进展，勿告知他人。"
+        f"{sig.contact()}"
+    )
+
+
+def node_message(
+    sig: Signature,
+    *,
+    case_number: str,
+    node: NodeType,
+    occurred_at: datetime,
+    fields: dict[str, str],
+    summary: str,
+) -> str:
+    """A node SMS from the node type's phrase (seed 001 第八条: every node pushed to the parties)."""
+    values = dict(fields)
+    if "scheduled_at" in fields:
+        values["scheduled"] = format_beijing(datetime.fromisoformat(fields["scheduled_at"]))
+    values.setdefault("summary", summary)
+    what = node.phrase.format_map(_Defaults(values))
+    when = "" if node.scheduled else f"{format_beijing(occurred_at)}，"
+    return f"【{sig.court_name}】您申请执行的{case_number}案件，{when}{what}。{sig.contact()}"
+
+
+def redact_query_code(body: str) -> str:
+    """The SMS as staff may see it: the query code is the applicant's secret."""
+    return _QUERY_CODE.sub(QUERY_CODE_LABEL + "：******", body)
+
+
+class _Defaults(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""

