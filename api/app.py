@@ -1,0 +1,39 @@
+"""The FastAPI application: resources live in the lifespan, routers are registered here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api import errors
+from api.routes import auth, cases, courts, pages, sms
+from core.settings import Settings
+from core.temporal import connect
+from db.engine import make_engine, make_sessions
+
+
+def create_app(settings: Settings | None = None, *, temporal: Client | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.settings = settings
+        app.state.sessions = make_sessions(engine)
+        app.state.temporal = temporal or await connect(settings)
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="阳光执行 Yangguang",
+        version="1",
+        description="执行案件流程公开：每个执行案件是一个持久的 Temporal 工作流。",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (auth, courts, cases, sms, pages):
+        app.include_router(module.router)
+    return app

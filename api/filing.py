@@ -1,0 +1,168 @@
+"""Filing a case (立案): validate, store the parties, start the case's workflow (API.md → Cases)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.access import require_role
+from api.schemas import CaseFiled, CaseIn, PartyIn
+from core.settings import Settings
+from db import queries
+from db.models import Case, Party, Staff
+from domain.case_numbers import parse_case_number
+from domain.clock import BEIJING
+from domain.errors import Forbidden, InvalidInput, Unavailable
+from domain.models import CaseInput, OpenCaseInput
+from domain.phones import check_mobile, mask_phone
+from workflows import search_attributes as sa
+from workflows.case import CaseWorkflow
+
+
+async def file_case(
+    session: AsyncSession, client: Client, settings: Settings, *, staff: Staff, body: CaseIn
+) -> tuple[CaseFiled, bool]:
+    """Return the filed case and whether this request created it; filing twice returns the first case."""
+    require_role(staff, "registrar")
+    court = await queries.court_by_code(session, code=body.court_code)
+    if court is None:
+        raise InvalidInput(f"法院代码“{body.court_code}”不存在", kind="UnknownCourt")
+    if court.code != staff.court_code:
+        raise Forbidden("只能为本院立案 (registrars file cases of their own court)", kind="OtherCourt")
+    today = datetime.now(BEIJING).date()
+    number = parse_case_number(body.case_number, court_prefix=court.case_prefix, max_year=today.year + 1)
+    if body.filed_on > today:
+        raise InvalidInput("立案日期不能晚于今天", kind="FutureFiling")
+
+    existing = await queries.case_by_number(session, case_number=number.text)
+    if existing is not None:
+        return await _ensure_started(client, settings, existing), False
+
+    handler = await _staff_in_court(session, body.handler, "handler", court.code, "承办人")
+    clerk = await _staff_in_court(session, body.clerk, "clerk", court.code, "书记员")
+    warnings: list[str] = []
+    parties = [
+        *[await _party(session, p, "applicant", i, warnings) for i, p in enumerate(body.applicants, 1)],
+        *[await _party(session, p, "agent", i, warnings) for i, p in enumerate(body.agents, 1)],
+        *[_respondent(p) for p in body.respondents],
+    ]
+    case_id = str(uuid.uuid4())
+    case = Case(
+        id=case_id,
+        case_number=number.text,
+        court_code=court.code,
+        cause=body.cause,
+        amount=body.amount,
+        filed_on=body.filed_on,
+        has_property=body.has_property,
+        handler_id=handler.id if handler else None,
+        clerk_id=clerk.id if clerk else None,
+        registrar_id=staff.id,
+        workflow_id=f"case-{case_id}",
+        status="filing",
+        created_at=datetime.now(UTC),
+    )
+    case.parties = parties
+    session.add(case)
+    try:
+        await session.commit()
+    except IntegrityError:
+        # Filed at the same moment by another request: that one wins, this one returns it.
+        await session.rollback()
+        existing = await queries.case_by_number(session, case_number=number.text)
+        if existing is None:
+            raise
+        return await _ensure_started(client, settings, existing), False
+    filed = await _ensure_started(client, settings, case)
+    filed.warnings = warnings
+    return filed, True
+
+
+async def _ensure_started(client: Client, settings: Settings, case: Case) -> CaseFiled:
+    """Update-with-start with USE_EXISTING: the case's one workflow, started at most once (decision 2)."""
+    start = WithStartWorkflowOperation(
+        CaseWorkflow.run,
+        CaseInput(
+            case_id=case.id,
+            case_number=case.case_number,
+            court_code=case.court_code,
+            filed_on=case.filed_on,
+            handler=case.handler.username if case.handler else None,
+            max_events_per_run=settings.max_events_per_run,
+        ),
+        id=case.workflow_id,
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.COURT, case.court_code),
+                SearchAttributePair(sa.STATUS, "open"),
+                SearchAttributePair(sa.HANDLER, case.handler.username if case.handler else ""),
+            ]
+        ),
+        static_summary=f"执行案件 {case.case_number}",
+    )
+    try:
+        await client.execute_update_with_start_workflow(
+            CaseWorkflow.open_case, OpenCaseInput(request_id=case.id), start_workflow_operation=start, id="open"
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # the case's workflow ran and ended (closed case): nothing to start
+    except RPCError as e:
+        raise Unavailable(
+            "案件已登记，但流程服务暂不可用，请稍后重试同一请求 (Temporal unavailable; retry the same request)",
+            kind="TemporalUnavailable",
+        ) from e
+    return CaseFiled(case_id=case.id, workflow_id=case.workflow_id, case_number=case.case_number)
+
+
+async def _staff_in_court(
+    session: AsyncSession, username: str | None, role: str, court_code: str, label: str
+) -> Staff | None:
+    if not username:
+        return None
+    staff = await queries.staff_by_username(session, username=username)
+    if staff is None or staff.role != role or staff.court_code != court_code or not staff.active:
+        kind = "UnknownHandler" if role == "handler" else "UnknownClerk"
+        raise InvalidInput(f"{label}“{username}”不是本院在职的{label}", kind=kind)
+    return staff
+
+
+async def _party(session: AsyncSession, p: PartyIn, role: str, index: int, warnings: list[str]) -> Party:
+    """An applicant or agent: the SMS number must be a real mainland mobile of their own (rule ``phone``)."""
+    label = f"{'申请执行人' if role == 'applicant' else '委托代理人'}{index}（{p.name}）"
+    if not p.phone:
+        raise InvalidInput(f"{label}未填写手机号码，无法推送短信", kind="MissingPhone")
+    try:
+        phone = check_mobile(p.phone)
+    except InvalidInput as e:
+        raise InvalidInput(f"{label}：{e.detail}", kind=e.kind) from None
+    if await queries.staff_with_phone(session, phone=phone):
+        raise InvalidInput(
+            f"{label}：手机号码{mask_phone(phone)}是本系统法院工作人员的号码，不能作为当事人号码", kind="StaffPhone"
+        )
+    flag = None
+    if await queries.other_applicant_with_phone(session, phone=phone, name=p.name, id_number=p.id_number):
+        flag = "shared_phone"
+        warnings.append(f"{label}：手机号码{mask_phone(phone)}已被其他案件的不同当事人使用，请核实")
+    return Party(
+        role=role,
+        name=p.name,
+        id_number=p.id_number,
+        phone=phone,
+        address=p.address,
+        eservice_consent=p.eservice_consent,
+        phone_flag=flag,
+    )
+
+
+def _respondent(p: PartyIn) -> Party:
+    return Party(role="respondent", name=p.name, id_number=p.id_number, address=p.address, phone=None)

@@ -1,0 +1,80 @@
+"""Recording a node through the case workflow's update (API.md → Nodes; decision 2)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.access import require_on_case, visible_case
+from api.schemas import NodeCreated, NodeIn
+from db import queries
+from db.models import Staff
+from domain.errors import CaseClosed, Conflict, InvalidInput, Unavailable
+from domain.models import NodeResult, RecordNodeInput
+from domain.node_rules import check_node
+from workflows.case import CaseWorkflow
+
+
+async def record_node(
+    session: AsyncSession,
+    client: Client,
+    *,
+    staff: Staff,
+    case_id: str,
+    body: NodeIn,
+    idempotency_key: str | None,
+) -> tuple[NodeCreated, bool]:
+    """Return the node and whether this request created it; the same key again returns the same node."""
+    case = await visible_case(session, staff, case_id)
+    require_on_case(staff, case)
+    key = idempotency_key or str(uuid.uuid4())
+    if len(key) > 128:
+        raise InvalidInput("Idempotency-Key 不能超过128个字符", kind="InvalidIdempotencyKey")
+    done = await queries.node_by_key(session, case_id=case.id, idempotency_key=key)
+    if done is not None:
+        return NodeCreated(node_id=done.id, late=done.late), False
+    if case.status == "closed":
+        raise CaseClosed("案件已结案，不能再录入节点")
+    fields = body.type_fields()
+    check_node(
+        type_code=body.type, occurred_at=body.occurred_at, fields=fields, filed_on=case.filed_on, now=datetime.now(UTC)
+    )
+    handle = client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)  # type: ignore[arg-type]
+    try:
+        result: NodeResult = await handle.execute_update(
+            CaseWorkflow.record_node,
+            RecordNodeInput(
+                idempotency_key=key,
+                type=body.type,
+                occurred_at=body.occurred_at,
+                summary=body.summary,
+                disclose=body.disclose,
+                fields=fields,
+                recorded_by=staff.username,
+            ),
+            id="node-" + hashlib.sha256(key.encode()).hexdigest()[:40],
+        )
+    except WorkflowUpdateFailedError as e:
+        raise _refusal(e) from None
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise CaseClosed("案件流程已结束，不能再录入节点", kind="CaseClosed") from None
+        raise Unavailable("流程服务暂不可用，请稍后用同一 Idempotency-Key 重试", kind="TemporalUnavailable") from e
+    return NodeCreated(node_id=result.node_id, late=result.late), result.created
+
+
+def _refusal(e: WorkflowUpdateFailedError) -> Exception:
+    """The validator's reason, as the caller's 4xx."""
+    cause = e.cause
+    if isinstance(cause, ApplicationError):
+        kind = cause.type or "Refused"
+        if kind == "CaseClosed":
+            return CaseClosed(cause.message)
+        return InvalidInput(cause.message, kind=kind)
+    return Conflict("节点未能记录 (update failed)", kind="UpdateFailed")

@@ -1,0 +1,32 @@
+"""The SMS a case caused, from the outbox (API.md → Messages to parties)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.access import visible_case
+from api.deps import CurrentStaff, SessionDep
+from api.errors import ERROR_RESPONSES
+from api.schemas import SmsOut
+from db import queries
+from domain.phones import mask_phone
+from domain.sms import redact_query_code
+
+router = APIRouter(prefix="/api", tags=["sms"], responses=ERROR_RESPONSES)
+
+
+@router.get("/sms")
+async def list_sms(case_id: str, staff: CurrentStaff, session: SessionDep) -> list[SmsOut]:
+    case = await visible_case(session, staff, case_id)
+    return [
+        SmsOut(
+            reason=m.reason,
+            to=mask_phone(m.to),
+            body=redact_query_code(m.body),
+            status=m.status,
+            provider=m.provider,
+            created_at=m.created_at,
+            sent_at=m.sent_at,
+        )
+        for m in await queries.sms_of_case(session, case_id=case.id)
+    ]

@@ -1,0 +1,119 @@
+"""What makes a node record acceptable (API.md → Nodes)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from domain.errors import InvalidInput
+from domain.node_rules import check_node
+
+NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
+FILED_ON = date(2026, 11, 20)
+
+
+def _check(
+    type_code: str = "freeze",
+    *,
+    occurred_at: datetime = NOW - timedelta(hours=1),
+    fields: dict[str, str] | None = None,
+    filed_on: date = FILED_ON,
+) -> None:
+    check_node(type_code=type_code, occurred_at=occurred_at, fields=fields or {}, filed_on=filed_on, now=NOW)
+
+
+def _refusal(type_code: str = "freeze", **kw: object) -> InvalidInput:
+    with pytest.raises(InvalidInput) as caught:
+        _check(type_code, **kw)  # type: ignore[arg-type]
+    return caught.value
+
+
+def test_a_normal_freeze_is_accepted() -> None:
+    _check("freeze")
+
+
+def test_unknown_node_type_is_refused_naming_it() -> None:
+    error = _refusal("teleportation")
+    assert error.kind == "UnknownNodeType"
+    assert "teleportation" in error.detail
+
+
+def test_act_in_the_future_beyond_clock_skew_is_refused() -> None:
+    assert _refusal(occurred_at=NOW + timedelta(minutes=6)).kind == "FutureTime"
+    assert _refusal(occurred_at=NOW + timedelta(days=1)).kind == "FutureTime"
+
+
+def test_act_a_few_minutes_ahead_is_tolerated_as_clock_drift() -> None:
+    _check(occurred_at=NOW + timedelta(minutes=4))
+    _check(occurred_at=NOW + timedelta(minutes=5))
+
+
+def test_act_without_time_zone_is_refused() -> None:
+    assert _refusal(occurred_at=datetime(2026, 11, 21, 9, 0)).kind == "InvalidTime"
+
+
+def test_act_the_day_before_filing_in_beijing_is_refused() -> None:
+    # 15:30 UTC on Nov 19 is 23:30 on Nov 19 in Beijing: before the Nov 20 filing.
+    error = _refusal(occurred_at=datetime(2026, 11, 19, 15, 30, tzinfo=UTC))
+    assert error.kind == "BeforeFiling"
+    assert "2026年11月20日" in error.detail
+
+
+def test_act_late_on_the_utc_day_before_filing_is_on_the_filing_day_in_beijing() -> None:
+    # 23:30 UTC on Nov 19 is 07:30 on Nov 20 in Beijing: the filing day itself.
+    _check(occurred_at=datetime.fromisoformat("2026-11-19T23:30:00+00:00"))
+
+
+def test_act_on_the_filing_day_is_accepted() -> None:
+    _check(occurred_at=datetime.fromisoformat("2026-11-20T00:00:00+08:00"))
+
+
+def test_closure_without_mode_is_refused() -> None:
+    error = _refusal("closure")
+    assert error.kind == "MissingField"
+    assert "mode" in error.detail
+    assert "结案" in error.detail
+
+
+def test_closure_with_empty_mode_is_refused() -> None:
+    assert _refusal("closure", fields={"mode": ""}).kind == "MissingField"
+
+
+def test_closure_with_an_unknown_mode_is_refused_listing_the_modes() -> None:
+    error = _refusal("closure", fields={"mode": "调解结案"})
+    assert error.kind == "InvalidClosureMode"
+    assert "调解结案" in error.detail
+    assert "终本" in error.detail
+
+
+@pytest.mark.parametrize("mode", ["执行完毕", "终本", "终结执行", "不予执行", "驳回申请"])
+def test_closure_in_each_mode_is_accepted(mode: str) -> None:
+    _check("closure", fields={"mode": mode})
+
+
+@pytest.mark.parametrize(
+    "code", ["online_auction", "traditional_auction", "hearing", "termination_interview"]
+)
+def test_scheduled_node_without_scheduled_at_is_refused(code: str) -> None:
+    error = _refusal(code)
+    assert error.kind == "MissingField"
+    assert "scheduled_at" in error.detail
+
+
+def test_auction_scheduled_ahead_is_accepted() -> None:
+    _check("online_auction", fields={"scheduled_at": "2026-12-20T10:00:00+08:00"})
+
+
+def test_scheduled_at_that_is_not_a_time_is_refused() -> None:
+    assert _refusal("online_auction", fields={"scheduled_at": "下周三"}).kind == "InvalidTime"
+
+
+def test_scheduled_at_without_time_zone_is_refused() -> None:
+    assert _refusal("hearing", fields={"scheduled_at": "2026-12-20T10:00:00"}).kind == "InvalidTime"
+
+
+def test_funds_received_without_amount_is_refused() -> None:
+    error = _refusal("funds_received")
+    assert error.kind == "MissingField"
+    assert "amount" in error.detail
