@@ -64,6 +64,8 @@ class SmsActivities:
                 handler_phone=case.handler.office_phone if case.handler else None,
             )
             node = await s.get(Node, inp.node_id) if inp.node_id else None
+            if inp.node_id and node is None:
+                raise LookupError(f"node {inp.node_id} not in the read model")  # never fall back to a filing SMS
             for party in case.parties:
                 recipient = f"party:{party.id}"
                 if party.role not in RECIPIENT_ROLES or not party.phone or recipient in existing:
@@ -129,5 +131,3 @@ class SmsActivities:
             assert row is not None
             row.status, row.provider_id, row.sent_at = "sent", provider_id, datetime.now(UTC)
         return True
-
-

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client as TwilioClient
 
 from core.settings import Settings
 
+# Twilio errors that belong to the recipient: sending again will never work (Twilio error dictionary).
+# Everything else (bad credentials, rate limits, outages) is retried, so a fixed setting still delivers.
+RECIPIENT_ERRORS = frozenset({21211, 21408, 21610, 21612, 21614})
+HTTP_TIMEOUT_SECONDS = 30
+# How far back a crashed send is looked for, allowing for clock differences with the provider.
+LOOKUP_MARGIN = timedelta(minutes=5)
+
 
 class PermanentSmsError(Exception):
-    """The provider refused the message for good (bad number, blocked): retrying will not help."""
+    """The provider refused the message for good (invalid or blocked number): retrying will not help."""
 
 
 class SmsProvider(Protocol):
@@ -46,7 +54,7 @@ class TwilioProvider:
     name = "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, sender: str, base_url: str | None = None) -> None:
-        self._client = TwilioClient(account_sid, auth_token)
+        self._client = TwilioClient(account_sid, auth_token, http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS))
         if base_url:
             self._client.api.base_url = base_url.rstrip("/")
         self._sender = sender
@@ -56,7 +64,7 @@ class TwilioProvider:
             try:
                 msg = self._client.messages.create(to=_e164(to), from_=self._sender, body=body)
             except TwilioRestException as e:
-                if 400 <= e.status < 500 and e.status != 429:
+                if e.code in RECIPIENT_ERRORS:
                     raise PermanentSmsError(f"twilio {e.status} {e.code}") from None
                 raise
             return str(msg.sid)
@@ -64,9 +72,13 @@ class TwilioProvider:
         return await asyncio.to_thread(_send)
 
     async def find(self, to: str, body: str, since: datetime) -> str | None:
+        """Match on recipient and text by creation time: a queued message has no send date yet."""
+        after = since.astimezone(UTC) - LOOKUP_MARGIN
+
         def _find() -> str | None:
-            for msg in self._client.messages.list(to=_e164(to), date_sent_after=since - timedelta(minutes=5)):
-                if msg.body == body:
+            for msg in self._client.messages.list(to=_e164(to), limit=200):
+                created = msg.date_created
+                if msg.body == body and (created is None or created.astimezone(UTC) >= after):
                     return str(msg.sid)
             return None
 

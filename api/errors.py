@@ -30,7 +30,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     )
 }
 
-_HTTP_KINDS = {400: "BadRequest", 401: "NotAuthenticated", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed"}
+_HTTP_KINDS = {
+    400: "BadRequest",
+    401: "NotAuthenticated",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+}
 
 
 def _body(kind: str, detail: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:

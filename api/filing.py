@@ -8,7 +8,12 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WithStartWorkflowOperation
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
@@ -20,10 +25,10 @@ from db.models import Case, Party, Staff
 from domain.case_numbers import parse_case_number
 from domain.clock import BEIJING
 from domain.errors import Forbidden, InvalidInput, Unavailable
-from domain.models import CaseInput, OpenCaseInput
+from domain.models import CaseInput, OpenCaseInput, OpenCaseResult
 from domain.phones import check_mobile, mask_phone
 from workflows import search_attributes as sa
-from workflows.case import CaseWorkflow
+from workflows.case import OPEN_CASE, CaseWorkflow
 
 
 async def file_case(
@@ -112,7 +117,11 @@ async def _ensure_started(client: Client, settings: Settings, case: Case) -> Cas
     )
     try:
         await client.execute_update_with_start_workflow(
-            CaseWorkflow.open_case, OpenCaseInput(request_id=case.id), start_workflow_operation=start, id="open"
+            OPEN_CASE,
+            OpenCaseInput(request_id=case.id),
+            start_workflow_operation=start,
+            id="open",
+            result_type=OpenCaseResult,
         )
     except WorkflowAlreadyStartedError:
         pass  # the case's workflow ran and ended (closed case): nothing to start
@@ -147,7 +156,8 @@ async def _party(session: AsyncSession, p: PartyIn, role: str, index: int, warni
         raise InvalidInput(f"{label}：{e.detail}", kind=e.kind) from None
     if await queries.staff_with_phone(session, phone=phone):
         raise InvalidInput(
-            f"{label}：手机号码{mask_phone(phone)}是本系统法院工作人员的号码，不能作为当事人号码", kind="StaffPhone"
+            f"{label}：手机号码{mask_phone(phone)}是本系统法院工作人员的号码，不能作为当事人号码",
+            kind="StaffPhone",
         )
     flag = None
     if await queries.other_applicant_with_phone(session, phone=phone, name=p.name, id_number=p.id_number):

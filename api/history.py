@@ -86,11 +86,11 @@ async def _summary(client: Client, e: Event, scheduled: dict[int, str], accepted
         accepted[e.event_id] = text
         return f"受理：{text}"
     if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED:
-        a = e.workflow_execution_update_completed_event_attributes
-        what = accepted.get(a.accepted_event_id, "请求")
-        if a.outcome.HasField("failure"):
-            return f"未完成：{what}（{a.outcome.failure.message}）"
-        values = await _decode(client, a.outcome.success.payloads)
+        done = e.workflow_execution_update_completed_event_attributes
+        what = accepted.get(done.accepted_event_id, "请求")
+        if done.outcome.HasField("failure"):
+            return f"未完成：{what}（{done.outcome.failure.message}）"
+        values = await _decode(client, done.outcome.success.payloads)
         late = values and isinstance(values[0], dict) and values[0].get("late")
         return f"完成：{what}" + ("（逾期录入）" if late else "")
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
@@ -100,13 +100,13 @@ async def _summary(client: Client, e: Event, scheduled: dict[int, str], accepted
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
         return f"完成：{scheduled.get(e.activity_task_completed_event_attributes.scheduled_event_id, '')}"
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-        a = e.activity_task_failed_event_attributes
-        return f"失败（将重试）：{scheduled.get(a.scheduled_event_id, '')}：{a.failure.message}"
+        failed = e.activity_task_failed_event_attributes
+        return f"失败（将重试）：{scheduled.get(failed.scheduled_event_id, '')}：{failed.failure.message}"
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
         return f"超时（将重试）：{scheduled.get(e.activity_task_timed_out_event_attributes.scheduled_event_id, '')}"
     if t == EventType.EVENT_TYPE_TIMER_STARTED:
-        a = e.timer_started_event_attributes
-        return f"计时开始：{meta or '计时器'}，时长{a.start_to_fire_timeout.ToTimedelta()}"
+        timer = e.timer_started_event_attributes
+        return f"计时开始：{meta or '计时器'}，时长{timer.start_to_fire_timeout.ToTimedelta()}"
     if t == EventType.EVENT_TYPE_TIMER_FIRED:
         return "计时届满 (timer fired)"
     if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:

@@ -18,7 +18,7 @@ from db.models import Staff
 from domain.errors import CaseClosed, Conflict, InvalidInput, Unavailable
 from domain.models import NodeResult, RecordNodeInput
 from domain.node_rules import check_node
-from workflows.case import CaseWorkflow
+from workflows.case import RECORD_NODE
 
 
 async def record_node(
@@ -43,12 +43,16 @@ async def record_node(
         raise CaseClosed("案件已结案，不能再录入节点")
     fields = body.type_fields()
     check_node(
-        type_code=body.type, occurred_at=body.occurred_at, fields=fields, filed_on=case.filed_on, now=datetime.now(UTC)
+        type_code=body.type,
+        occurred_at=body.occurred_at,
+        fields=fields,
+        filed_on=case.filed_on,
+        now=datetime.now(UTC),
     )
-    handle = client.get_workflow_handle_for(CaseWorkflow.run, case.workflow_id)  # type: ignore[arg-type]
+    handle = client.get_workflow_handle(case.workflow_id)
     try:
-        result: NodeResult = await handle.execute_update(
-            CaseWorkflow.record_node,
+        result = await handle.execute_update(
+            RECORD_NODE,
             RecordNodeInput(
                 idempotency_key=key,
                 type=body.type,
@@ -59,6 +63,7 @@ async def record_node(
                 recorded_by=staff.username,
             ),
             id="node-" + hashlib.sha256(key.encode()).hexdigest()[:40],
+            result_type=NodeResult,
         )
     except WorkflowUpdateFailedError as e:
         raise _refusal(e) from None

@@ -101,7 +101,9 @@ async def main(url: str) -> None:
     async with make_sessions(engine)() as session:
         created = await seed(session)
     await engine.dispose()
-    logging.getLogger("yangguang").warning("demo court tree ready: %d users created, password %s", created, DEMO_PASSWORD)
+    logging.getLogger("yangguang").warning(
+        "demo court tree ready: %d users created, password %s", created, DEMO_PASSWORD
+    )
 
 
 if __name__ == "__main__":

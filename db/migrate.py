@@ -1,4 +1,4 @@
-"""Running the alembic migrations: the only way the schema changes."""
+"""Running the alembic migrations: the only way the schema changes (``python -m db.migrate``)."""
 
 from __future__ import annotations
 
@@ -16,3 +16,9 @@ def upgrade(url: str) -> None:
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url)
     command.upgrade(cfg, "head")
+
+
+if __name__ == "__main__":
+    from core.settings import Settings
+
+    upgrade(Settings().database_url)

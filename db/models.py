@@ -41,7 +41,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
 
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):

@@ -35,9 +35,7 @@ async def nodes_of_case(session: AsyncSession, *, case_id: str) -> Sequence[Node
 
 
 async def node_by_key(session: AsyncSession, *, case_id: str, idempotency_key: str) -> Node | None:
-    return await session.scalar(
-        select(Node).where(Node.case_id == case_id, Node.idempotency_key == idempotency_key)
-    )
+    return await session.scalar(select(Node).where(Node.case_id == case_id, Node.idempotency_key == idempotency_key))
 
 
 async def sms_of_case(session: AsyncSession, *, case_id: str) -> Sequence[SmsMessage]:
@@ -48,9 +46,7 @@ async def sms_of_case(session: AsyncSession, *, case_id: str) -> Sequence[SmsMes
 
 async def staff_with_phone(session: AsyncSession, *, phone: str) -> Staff | None:
     """A court staff member whose own mobile or office number this is (seed 000: staff numbers entered for parties)."""
-    return await session.scalar(
-        select(Staff).where((Staff.mobile == phone) | (Staff.office_phone == phone)).limit(1)
-    )
+    return await session.scalar(select(Staff).where((Staff.mobile == phone) | (Staff.office_phone == phone)).limit(1))
 
 
 async def other_applicant_with_phone(
@@ -63,3 +59,16 @@ async def other_applicant_with_phone(
         if not same_person:
             return p
     return None
+
+
+async def cases_in_subtree(session: AsyncSession, *, court_path: str, limit: int = 200) -> Sequence[Case]:
+    """The newest cases of a court and the courts below it."""
+    return (
+        await session.scalars(
+            select(Case)
+            .join(Court, Case.court_code == Court.code)
+            .where(Court.path.startswith(court_path))
+            .order_by(Case.created_at.desc())
+            .limit(limit)
+        )
+    ).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def mask_id_number(id_number: str) -> str:
-    """A resident ID keeps its first 4 and last 2 characters: 5301**********12."""
+    """A resident ID keeps its first 4 and last 2 characters: 5301************12."""
     text = id_number.strip()
     if len(text) <= 6:
         return "*" * len(text)

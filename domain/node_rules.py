@@ -12,9 +12,7 @@ from domain.nodes import CLOSURE_MODES, node_type
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def check_node(
-    *, type_code: str, occurred_at: datetime, fields: dict[str, str], filed_on: date, now: datetime
-) -> None:
+def check_node(*, type_code: str, occurred_at: datetime, fields: dict[str, str], filed_on: date, now: datetime) -> None:
     """Refuse unknown types, acts in the future or before filing, and missing type fields (API.md → Nodes)."""
     nt = node_type(type_code)
     if nt is None:
@@ -24,9 +22,7 @@ def check_node(
     if occurred_at > now + CLOCK_SKEW:
         raise InvalidInput("节点发生时间晚于当前时间，不能录入未来的事项", kind="FutureTime")
     if beijing_date(occurred_at) < filed_on:
-        raise InvalidInput(
-            f"节点发生时间早于立案日期{format_day(filed_on)}", kind="BeforeFiling"
-        )
+        raise InvalidInput(f"节点发生时间早于立案日期{format_day(filed_on)}", kind="BeforeFiling")
     missing = [f for f in nt.required if not fields.get(f)]
     if missing:
         raise InvalidInput(f"“{nt.name}”节点缺少字段：{'、'.join(missing)}", kind="MissingField")

@@ -35,8 +35,13 @@ CATALOGUE: tuple[NodeType, ...] = (
     # 2 承办人
     _n("handler_assigned", "确定承办人", 2, "已确定承办人"),
     # 3 执行措施
-    _n("notice_issued", "发出执行通知书及报告财产令", 3, "已向被执行人发出执行通知书及报告财产令",
-       report_column="执行通知"),
+    _n(
+        "notice_issued",
+        "发出执行通知书及报告财产令",
+        3,
+        "已向被执行人发出执行通知书及报告财产令",
+        report_column="执行通知",
+    ),
     _n("network_inquiry", "网络查控", 3, "已通过网络查控系统查询被执行人财产"),
     _n("field_inquiry", "传统查控", 3, "已对被执行人财产进行实地调查"),
     _n("seizure", "查封", 3, "已查封被执行人财产"),
@@ -54,10 +59,24 @@ CATALOGUE: tuple[NodeType, ...] = (
     _n("bidding_restriction", "限制招标投标", 4, "已限制被执行人参与招标投标"),
     # 5 财产处置
     _n("appraisal", "委托评估", 5, "已随机选定评估机构，委托评估被执行人财产", report_column="财产评估"),
-    _n("online_auction", "网络拍卖", 5, "定于{scheduled}网络拍卖被执行人财产", scheduled=True,
-       required=("scheduled_at",), report_column="网络拍卖"),
-    _n("traditional_auction", "传统拍卖", 5, "定于{scheduled}拍卖被执行人财产", scheduled=True,
-       required=("scheduled_at",), report_column="传统拍卖"),
+    _n(
+        "online_auction",
+        "网络拍卖",
+        5,
+        "定于{scheduled}网络拍卖被执行人财产",
+        scheduled=True,
+        required=("scheduled_at",),
+        report_column="网络拍卖",
+    ),
+    _n(
+        "traditional_auction",
+        "传统拍卖",
+        5,
+        "定于{scheduled}拍卖被执行人财产",
+        scheduled=True,
+        required=("scheduled_at",),
+        report_column="传统拍卖",
+    ),
     _n("sale", "变卖", 5, "已变卖被执行人财产"),
     _n("offset_in_kind", "以物抵债", 5, "已裁定以被执行人财产抵偿债务"),
     # 6 分配与案款
@@ -76,8 +95,14 @@ CATALOGUE: tuple[NodeType, ...] = (
     _n("settlement", "执行和解", 8, "当事人已达成执行和解协议"),
     # 9 结案
     _n("closure", "结案", 9, "已以“{mode}”方式结案", required=("mode",)),
-    _n("termination_interview", "终本约谈", 9, "定于{scheduled}进行终结本次执行程序约谈", scheduled=True,
-       required=("scheduled_at",)),
+    _n(
+        "termination_interview",
+        "终本约谈",
+        9,
+        "定于{scheduled}进行终结本次执行程序约谈",
+        scheduled=True,
+        required=("scheduled_at",),
+    ),
     # 10 执行异议、复议、案外人异议、变更追加
     _n("objection_filed", "执行异议立案", 10, "执行异议案件已立案"),
     _n("review_filed", "执行复议立案", 10, "执行复议案件已立案"),

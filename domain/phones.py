@@ -57,8 +57,10 @@ def check_mobile(raw: str) -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidInput(f"“{raw}”不是有效的中国大陆手机号码", kind="InvalidPhone")
     kind = phonenumbers.number_type(parsed)
-    if kind not in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
+    if kind == PhoneNumberType.FIXED_LINE:
         raise InvalidInput(f"“{raw}”是固定电话号码，无法接收短信，请填写手机号码", kind="LandlinePhone")
+    if kind not in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise InvalidInput(f"“{raw}”不是个人手机号码（如400、95开头的服务号码），无法接收短信", kind="NotMobilePhone")
     return str(parsed.national_number)
 
 

@@ -10,7 +10,7 @@ from domain.clock import format_beijing
 from domain.nodes import NodeType
 
 QUERY_CODE_LABEL = "查询码"
-_QUERY_CODE = re.compile(QUERY_CODE_LABEL + r"[:：]?(\w+)")
+_QUERY_CODE = re.compile(QUERY_CODE_LABEL + r"[:：]([23456789A-HJKMNP-Z]+)")
 
 
 @dataclass(frozen=True)

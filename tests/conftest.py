@@ -35,7 +35,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("YG_PYTEST_HARD_EXIT", "1") == "1":
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.summary_stats()  # type: ignore[no-untyped-call]
+            reporter.summary_stats()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(int(exitstatus))

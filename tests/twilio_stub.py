@@ -1,4 +1,4 @@
-"""A local stand-in for Twilio's Messages API, enough for the official client: tests never reach the internet."""
+"""A local stand-in for Twilio's Messages API, enough for the official client: tests stay off the internet."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ class TwilioStub:
         self.stop()
 
     def fail_next(self, n: int, status: int, code: int | None = None) -> None:
-        """Answer the next ``n`` message POSTs with ``status`` and Twilio error ``code`` instead of sending."""
+        """Answer the next ``n`` message POSTs with ``status`` and Twilio error ``code``, sending nothing."""
         with self._lock:
             self._failures.extend([(status, code or _DEFAULT_CODES.get(status, status))] * n)
 
@@ -206,7 +206,7 @@ def _error(status: int, code: int, message: str) -> dict[str, Any]:
 
 
 def _matches(msg: dict[str, Any], query: dict[str, str]) -> bool:
-    """Twilio's list filters: To, From, and DateSent (exact day), DateSent> (on or after), DateSent< (before)."""
+    """Twilio's list filters: To, From, DateSent (that day), DateSent> (on or after), DateSent< (before)."""
     if "To" in query and msg["to"] != query["To"]:
         return False
     if "From" in query and msg["from"] != query["From"]:

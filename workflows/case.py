@@ -38,6 +38,10 @@ SMS_RETRY = RetryPolicy(
     non_retryable_error_types=["PermanentSmsError"],
 )
 DB_TIMEOUT = timedelta(seconds=30)
+
+# Update names, for callers that need them untyped (the SDK's typing of async update handlers is loose).
+OPEN_CASE = "open_case"
+RECORD_NODE = "record_node"
 SMS_TIMEOUT = timedelta(minutes=2)
 
 
@@ -63,9 +67,11 @@ class CaseWorkflow:
             await self._notify("filed", None, "立案短信 (filing SMS with query codes)")
         while True:
             await workflow.wait_condition(
-                lambda: bool(self._state.pending_notices)
-                or self._state.status == "closed"
-                or self._should_continue_as_new()
+                lambda: (
+                    bool(self._state.pending_notices)
+                    or self._state.status == "closed"
+                    or self._should_continue_as_new()
+                )
             )
             while self._state.pending_notices:
                 node_id = self._state.pending_notices[0]
@@ -83,10 +89,7 @@ class CaseWorkflow:
 
     def _should_continue_as_new(self) -> bool:
         """Continue as new when the server suggests it or this run has handled many events (decision 7)."""
-        return (
-            workflow.info().is_continue_as_new_suggested()
-            or self._events_this_run >= self._inp.max_events_per_run
-        )
+        return workflow.info().is_continue_as_new_suggested() or self._events_this_run >= self._inp.max_events_per_run
 
     async def _notify(self, reason: str, node_id: str | None, summary: str) -> None:
         await workflow.execute_activity(
@@ -98,13 +101,13 @@ class CaseWorkflow:
             summary=summary,
         )
 
-    @workflow.update(name="open_case")
+    @workflow.update(name=OPEN_CASE)
     async def open_case(self, inp: OpenCaseInput) -> OpenCaseResult:
         """The update sent with update-with-start: returns once the filing is in the read model."""
         await workflow.wait_condition(lambda: self._state.opened)
         return OpenCaseResult(case_id=self._inp.case_id, status=self._state.status)
 
-    @workflow.update(name="record_node")
+    @workflow.update(name=RECORD_NODE)
     async def record_node(self, inp: RecordNodeInput) -> NodeResult:
         """Record a node; a repeated idempotency key returns the first result (decision 2)."""
         done = self._state.processed.get(inp.idempotency_key)
@@ -179,5 +182,3 @@ class CaseWorkflow:
     @workflow.query(name="state")
     def state(self) -> CaseState:
         return self._state
-
-

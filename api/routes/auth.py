@@ -33,4 +33,9 @@ async def login(
 
 @router.get("/me")
 async def me(staff: CurrentStaff) -> dict[str, str]:
-    return {"username": staff.username, "name": staff.name, "role": staff.role, "court_code": staff.court_code}
+    return {
+        "username": staff.username,
+        "name": staff.name,
+        "role": staff.role,
+        "court_code": staff.court_code,
+    }

@@ -26,7 +26,12 @@ def case_body(**overrides: Any) -> dict[str, Any]:
         "handler": "handler",
         "clerk": "clerk",
         "applicants": [
-            {"name": "张三", "id_number": "530102199001011234", "phone": f"138{n:08d}", "eservice_consent": True}
+            {
+                "name": "张三",
+                "id_number": "530102199001011234",
+                "phone": f"138{n:08d}",
+                "eservice_consent": True,
+            }
         ],
         "respondents": [{"name": "李四", "id_number": "530103198505051234", "address": "昆明市五华区某路1号"}],
     }

@@ -92,9 +92,7 @@ def test_closure_in_each_mode_is_accepted(mode: str) -> None:
     _check("closure", fields={"mode": mode})
 
 
-@pytest.mark.parametrize(
-    "code", ["online_auction", "traditional_auction", "hearing", "termination_interview"]
-)
+@pytest.mark.parametrize("code", ["online_auction", "traditional_auction", "hearing", "termination_interview"])
 def test_scheduled_node_without_scheduled_at_is_refused(code: str) -> None:
     error = _refusal(code)
     assert error.kind == "MissingField"
