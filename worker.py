@@ -19,12 +19,13 @@ from db.engine import make_engine, make_sessions
 from workflows import WORKFLOWS
 
 
-def build_worker(client: Client, settings: Settings, deps: Deps) -> Worker:
+def build_worker(client: Client, settings: Settings, deps: Deps, *, max_cached_workflows: int = 1000) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(deps),
+        max_cached_workflows=max_cached_workflows,
     )
 
 

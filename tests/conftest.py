@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sys
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -30,15 +33,21 @@ TEMPORAL = shutil.which("temporal", path=str(BIN)) or str(BIN / "temporal")
 TEST_SERVER = shutil.which("temporal-test-server", path=str(BIN)) or str(BIN / "temporal-test-server")
 
 
+_exit_status = 0
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """End the run with os._exit: the SDK can abort at interpreter exit after a clean run (ARCHITECTURE.md)."""
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the run with os._exit once every report is printed: the SDK can abort at exit (ARCHITECTURE.md)."""
     if os.environ.get("YG_PYTEST_HARD_EXIT", "1") == "1":
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.summary_stats()
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(int(exitstatus))
+        os._exit(_exit_status)
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +92,12 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(DEV_PAYLOAD_KEY), test_server_existing_path=TEST_SERVER
     )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={k.name: IndexedValueType.ValueType(k.indexed_value_type) for k in search_attributes.ALL},
+        )
+    )
     yield env
     await env.shutdown()
 
@@ -108,16 +123,18 @@ def make_settings(**overrides: object) -> Settings:
 
 
 class RunningWorker:
-    def __init__(self, client: Client, settings: Settings, deps: Deps) -> None:
+    def __init__(self, client: Client, settings: Settings, deps: Deps, *, cache: bool = True) -> None:
+        """cache=False replays every task: the time-skipping server never times out a dead worker's sticky queue."""
+        self.cache = cache
         self.client = client
         self.settings = settings
         self.deps = deps
         self.worker: Worker | None = None
 
     async def start(self) -> None:
-        self.worker = build_worker(self.client, self.settings, self.deps)
-        import asyncio
-
+        self.worker = build_worker(
+            self.client, self.settings, self.deps, max_cached_workflows=1000 if self.cache else 0
+        )
         self._task = asyncio.create_task(self.worker.run())
 
     async def stop(self) -> None:

@@ -1,7 +1,664 @@
-"""Server-rendered pages in Simplified Chinese."""
+"""The staff console (执行案件工作台): server-rendered pages in Simplified Chinese over the JSON API's services."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import contextlib
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.access import ROLE_NAMES, require_role, visible_case
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.filing import file_case
+from api.recording import record_node
+from api.schemas import CaseIn, NodeIn
+from api.security import issue_token, read_token
+from db import queries
+from db.models import Case, Court, Node, Party, SmsMessage, Staff
+from domain.clock import BEIJING, format_beijing, format_day
+from domain.errors import Forbidden, InvalidInput, NotAuthenticated, YgError
+from domain.masking import mask_id_number
+from domain.nodes import CATALOGUE, CLOSURE_MODES, NodeType, node_type
+from domain.phones import mask_phone
+from domain.secrets import verify_secret
+from domain.sms import redact_query_code
+
+HERE = Path(__file__).resolve().parent.parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+COOKIE = "yg_token"
+OUTBOX_LIMIT = 200
+CASE_LIMIT = 200
+# While a message of the last few minutes is still on its way, the case page reloads itself (no JS needed).
+REFRESH_WINDOW = timedelta(minutes=2)
+REFRESH_SECONDS = 2
+
+STATUS_NAMES = {"filing": "立案中", "open": "执行中", "closed": "已结案"}
+SMS_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
+PROVIDER_NAMES = {"outbox": "站内发件箱", "twilio": "Twilio 短信"}
+PARTY_ROLE_NAMES = {"applicant": "申请执行人", "agent": "委托代理人", "respondent": "被执行人"}
+# The 18 kinds of information of seed 001 第三条, as the node form groups them.
+CATEGORY_NAMES = {
+    1: "立案信息",
+    2: "承办人",
+    3: "执行措施",
+    4: "强制措施",
+    5: "财产处置",
+    6: "分配与案款",
+    7: "程序变化",
+    8: "执行和解",
+    9: "结案",
+    10: "异议、复议与变更追加",
+    11: "信访与执行监督",
+    12: "听证与约谈",
+    13: "执行期限",
+    14: "通知书及笔录",
+    15: "裁定书与决定书",
+    16: "送达",
+    17: "文书公开",
+    18: "其他",
+}
+FIELD_NAMES = {"mode": "结案方式", "recovered_amount": "执行到位金额", "scheduled_at": "定于", "amount": "金额"}
+# Notices after a redirect are chosen by key, so a URL can never put arbitrary text on the page.
+NOTICES = {
+    "filed": "案件已立案，流程已启动，立案短信将推送给申请执行人。",
+    "exists": "该案号已经立案，已为您打开原案件（未重复立案）。",
+    "shared": "已立案。注意：申请执行人的手机号码已被其他案件的不同当事人使用，请核实。",
+    "recorded": "节点已录入，短信将推送给当事人。",
+    "recorded_late": "节点已录入，但已超过3日录入期限，记为逾期录入。",
+    "duplicate": "该表单已经提交过，节点未重复录入。",
+}
+_ENGLISH_TAIL = re.compile(r"\s*\([\x20-\x7e]*\)\s*$")
 
 router = APIRouter(include_in_schema=False)
+router.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+
+def _chinese(detail: str) -> str:
+    """The Chinese part of an error detail: the English gloss in brackets is for API clients."""
+    return _ENGLISH_TAIL.sub("", detail) or detail
+
+
+def _money(amount: Decimal | None) -> str:
+    return "" if amount is None else f"{amount:,.2f} 元"
+
+
+def _datetime_local(moment: datetime) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M")
+
+
+TEMPLATES.env.filters["beijing"] = format_beijing
+TEMPLATES.env.filters["day"] = format_day
+TEMPLATES.env.filters["money"] = _money
+TEMPLATES.env.filters["chinese"] = _chinese
+
+
+# ---------------------------------------------------------------- who is logged in
+
+
+async def _page_staff(request: Request, session: SessionDep, settings: SettingsDep) -> Staff | None:
+    """The staff member of the ``yg_token`` cookie, or None (not logged in, expired, disabled)."""
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    try:
+        username = read_token(token, secret=settings.secret_key)
+    except NotAuthenticated:
+        return None
+    staff = await queries.staff_by_username(session, username=username)
+    return staff if staff is not None and staff.active else None
+
+
+PageStaff = Annotated[Staff | None, Depends(_page_staff)]
+
+
+def _to_login(request: Request, *, back_to: str | None = None) -> RedirectResponse:
+    """To the login form, coming back afterwards to this page (or, after a post, to the page of the form)."""
+    target = back_to or request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def _safe_next(value: str) -> str:
+    """Only a path of this site: never redirect a login to another host."""
+    if value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def _cross_site(request: Request) -> bool:
+    """A form posted from another origin (SameSite=Lax already keeps the cookie off cross-site posts)."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return False
+    return urlsplit(origin).netloc != request.headers.get("host", "")
+
+
+def _render(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+    response = TEMPLATES.TemplateResponse(request, name, context, status_code=status)
+    response.headers["Cache-Control"] = "no-store"  # case data on a shared court computer
+    return response
+
+
+def _me(staff: Staff) -> dict[str, str]:
+    return {"name": staff.name, "role": ROLE_NAMES.get(staff.role, staff.role), "court": staff.court.name}
+
+
+def _not_found(request: Request, staff: Staff, detail: str) -> HTMLResponse:
+    return _render(request, "not_found.html", {"me": _me(staff), "detail": _chinese(detail)}, status=404)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    data = await request.form()
+    return {k: v.strip() for k, v in data.items() if isinstance(v, str)}
+
+
+# ---------------------------------------------------------------- login
+
+
+@router.get("/login")
+async def login_page(request: Request, staff: PageStaff, next: str = "/") -> Response:
+    if staff is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _render(request, "login.html", {"username": "", "next": _safe_next(next), "error": None})
+
+
+@router.post("/login")
+async def login(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Same check as POST /api/auth/token; the token goes into an HttpOnly, SameSite=Lax cookie."""
+    form = await _form(request)
+    username, target = form.get("username", ""), _safe_next(form.get("next", "/"))
+    if _cross_site(request):
+        return _render(
+            request, "login.html", {"username": username, "next": target, "error": "请求来源不正确"}, status=403
+        )
+    staff = await queries.staff_by_username(session, username=username)
+    if staff is None or not staff.active or not verify_secret(staff.password_hash, form.get("password", "")):
+        context = {"username": username, "next": target, "error": "用户名或密码错误，请重新输入。"}
+        return _render(request, "login.html", context, status=401)
+    token = issue_token(
+        username=staff.username, role=staff.role, secret=settings.secret_key, minutes=settings.token_minutes
+    )
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=settings.token_minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+    return response
+
+
+# ---------------------------------------------------------------- home: the cases, and filing for registrars
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: str
+    case_number: str
+    court: str
+    cause: str
+    status: str
+    status_code: str
+    handler: str
+    filed_on: date
+
+
+async def _court_staff(session: AsyncSession, *, court_code: str, role: str) -> Sequence[Staff]:
+    """Active staff of one role in one court (the filing form's handler and clerk choices)."""
+    rows = await session.scalars(
+        select(Staff)
+        .where(Staff.court_code == court_code, Staff.role == role, Staff.active.is_(True))
+        .order_by(Staff.username)
+    )
+    return rows.all()
+
+
+async def _home(
+    request: Request,
+    session: AsyncSession,
+    staff: Staff,
+    *,
+    form: Mapping[str, str] | None = None,
+    error: YgError | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    cases = await queries.cases_in_subtree(session, court_path=staff.court.path, limit=CASE_LIMIT)
+    rows = [
+        CaseRow(
+            case_id=c.id,
+            case_number=c.case_number,
+            court=c.court.name,
+            cause=c.cause,
+            status=STATUS_NAMES.get(c.status, c.status),
+            status_code=c.status,
+            handler=c.handler.name if c.handler else "未指定",
+            filed_on=c.filed_on,
+        )
+        for c in cases
+    ]
+    context: dict[str, Any] = {
+        "me": _me(staff),
+        "cases": rows,
+        "limit": CASE_LIMIT,
+        "can_file": staff.role == "registrar",
+        "error": error,
+    }
+    if staff.role == "registrar":
+        today = datetime.now(BEIJING).date()
+        context |= {
+            "handlers": await _court_staff(session, court_code=staff.court_code, role="handler"),
+            "clerks": await _court_staff(session, court_code=staff.court_code, role="clerk"),
+            "form": form or {"filed_on": today.isoformat(), "has_property": "1"},
+            "example_number": f"（{today.year}）{staff.court.case_prefix}执123号",
+        }
+    return _render(request, "home.html", context, status=status)
+
+
+@router.get("/")
+async def home(request: Request, staff: PageStaff, session: SessionDep) -> Response:
+    if staff is None:
+        return _to_login(request)
+    return await _home(request, session, staff)
+
+
+def _decimal(text: str, label: str) -> Decimal:
+    try:
+        value = Decimal(text.replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        raise InvalidInput(f"{label}“{text}”不是有效的金额", kind="InvalidAmount") from None
+    if not value.is_finite() or value < 0:
+        raise InvalidInput(f"{label}不能为负数", kind="InvalidAmount")
+    if value != value.quantize(Decimal("0.01")):
+        raise InvalidInput(f"{label}最多保留两位小数", kind="InvalidAmount")
+    return value
+
+
+def _case_in(form: Mapping[str, str], staff: Staff) -> CaseIn:
+    """The filing form as the API's CaseIn; what pydantic would say in English is said here in Chinese."""
+    for name, label in (("case_number", "案号"), ("cause", "案由"), ("amount", "执行标的金额")):
+        if not form.get(name):
+            raise InvalidInput(f"请填写{label}", kind="MissingField")
+    try:
+        filed_on = date.fromisoformat(form.get("filed_on", ""))
+    except ValueError:
+        raise InvalidInput("请填写有效的立案日期", kind="InvalidDate") from None
+    if not form.get("applicant_name"):
+        raise InvalidInput("请填写申请执行人姓名", kind="MissingField")
+    respondent = {k: form.get(f"respondent_{k}", "") for k in ("name", "id_number", "address")}
+    if any(respondent.values()) and not respondent["name"]:
+        raise InvalidInput("请填写被执行人姓名", kind="MissingField")
+    body = {
+        "case_number": form["case_number"],
+        "court_code": staff.court_code,
+        "cause": form["cause"],
+        "amount": _decimal(form["amount"], "执行标的金额"),
+        "filed_on": filed_on,
+        "has_property": form.get("has_property") == "1",
+        "handler": form.get("handler") or None,
+        "clerk": form.get("clerk") or None,
+        "applicants": [
+            {
+                "name": form["applicant_name"],
+                "id_number": form.get("applicant_id_number") or None,
+                "phone": form.get("applicant_phone") or None,
+                "eservice_consent": form.get("applicant_eservice_consent") == "1",
+            }
+        ],
+        "respondents": ([{k: v or None for k, v in respondent.items()}] if respondent["name"] else []),
+    }
+    try:
+        return CaseIn.model_validate(body)
+    except ValidationError as e:
+        raise InvalidInput(f"以下内容填写有误：{_field_labels(e)}", kind="InvalidInput") from None
+
+
+_CASE_LABELS = {
+    "case_number": "案号",
+    "cause": "案由",
+    "amount": "执行标的金额",
+    "filed_on": "立案日期",
+    "name": "姓名",
+    "id_number": "证件号码",
+    "phone": "手机号码",
+    "address": "地址",
+    "applicants": "申请执行人",
+    "respondents": "被执行人",
+    "summary": "摘要",
+    "occurred_at": "发生时间",
+    "type": "节点类型",
+}
+
+
+def _field_labels(e: ValidationError) -> str:
+    labels = []
+    for err in e.errors():
+        parts = [_CASE_LABELS.get(str(p), "") for p in err["loc"]]
+        labels.append("".join(p for p in parts if p) or "输入")
+    return "、".join(dict.fromkeys(labels))
+
+
+@router.post("/cases")
+async def file_case_form(
+    request: Request, staff: PageStaff, session: SessionDep, client: TemporalDep, settings: SettingsDep
+) -> Response:
+    """File a case from the console through the same service as POST /api/cases."""
+    if staff is None:
+        return _to_login(request, back_to="/")
+    form = await _form(request)
+    try:
+        if _cross_site(request):
+            raise Forbidden("请求来源不正确", kind="CrossSite")
+        require_role(staff, "registrar")  # before the form is read: a clerk gets the role message, not a field error
+        filed, created = await file_case(session, client, settings, staff=staff, body=_case_in(form, staff))
+    except YgError as e:
+        return await _home(request, session, staff, form=form, error=e, status=e.status)
+    notice = "exists" if not created else ("shared" if filed.warnings else "filed")
+    return RedirectResponse(f"/cases/{filed.case_id}?notice={notice}", status_code=303)
+
+
+# ---------------------------------------------------------------- the case page and the outbox
+
+
+@dataclass(frozen=True)
+class SmsRow:
+    case_id: str
+    case_number: str
+    reason: str
+    recipient: str
+    to: str
+    body: str
+    status: str
+    status_code: str
+    provider: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    seq: int
+    name: str
+    occurred_at: datetime
+    entered_at: datetime
+    late: bool
+    disclose: bool
+    summary: str
+    details: list[str]
+    recorded_by: str
+
+
+def _reason(reason: str, node_names: Mapping[str, str]) -> str:
+    if reason == "filed":
+        return "立案通知"
+    if reason.startswith("node:"):
+        name = node_names.get(reason.removeprefix("node:"))
+        return f"节点通知：{name}" if name else "节点通知"
+    return reason
+
+
+def _recipient(recipient: str, parties: Mapping[int, Party]) -> str:
+    kind, _, ident = recipient.partition(":")
+    if kind == "party" and ident.isdigit() and (p := parties.get(int(ident))):
+        return f"{PARTY_ROLE_NAMES.get(p.role, p.role)} {p.name}"
+    return "法院工作人员" if kind == "staff" else "当事人"
+
+
+def _sms_rows(
+    messages: Iterable[tuple[SmsMessage, Case]], node_names: Mapping[str, str], parties: Mapping[int, Party]
+) -> list[SmsRow]:
+    return [
+        SmsRow(
+            case_id=c.id,
+            case_number=c.case_number,
+            reason=_reason(m.reason, node_names),
+            recipient=_recipient(m.recipient, parties),
+            to=mask_phone(m.to),
+            body=redact_query_code(m.body),
+            status=SMS_STATUS_NAMES.get(m.status, m.status),
+            status_code=m.status,
+            provider=PROVIDER_NAMES.get(m.provider, m.provider),
+            created_at=m.created_at,
+        )
+        for m, c in messages
+    ]
+
+
+def _node_details(n: Node) -> list[str]:
+    details = []
+    for key, value in (n.fields or {}).items():
+        label = FIELD_NAMES.get(key)
+        if not label or not value:
+            continue
+        if key == "scheduled_at":
+            with contextlib.suppress(ValueError):
+                value = format_beijing(datetime.fromisoformat(value))
+        elif key in ("amount", "recovered_amount"):
+            value = f"{value} 元"
+        details.append(f"{label}：{value}")
+    return details
+
+
+def _node_groups() -> list[tuple[str, list[NodeType]]]:
+    groups: dict[int, list[NodeType]] = {}
+    for nt in CATALOGUE:
+        groups.setdefault(nt.category, []).append(nt)
+    return [(f"{c}. {CATEGORY_NAMES.get(c, '')}", types) for c, types in sorted(groups.items())]
+
+
+async def _staff_names(session: AsyncSession, *, usernames: set[str]) -> dict[str, str]:
+    """Who recorded the nodes, by name (nodes keep the username, as the workflow received it)."""
+    if not usernames:
+        return {}
+    rows = await session.execute(select(Staff.username, Staff.name).where(Staff.username.in_(usernames)))
+    return {username: name for username, name in rows}
+
+
+def _in_flight(case: Case, nodes: Sequence[Node], messages: Sequence[SmsMessage], now: datetime) -> bool:
+    """A message of the last minutes not yet written or not yet sent: the page reloads until it is."""
+    recent = now - REFRESH_WINDOW
+    if any(m.status in ("pending", "sending") and m.created_at > recent for m in messages):
+        return True
+    reasons = {m.reason for m in messages}
+    if case.created_at > recent and "filed" not in reasons:
+        return True
+    return any(n.disclose and n.entered_at > recent and f"node:{n.id}" not in reasons for n in nodes)
+
+
+async def _case_page(
+    request: Request,
+    session: AsyncSession,
+    staff: Staff,
+    case: Case,
+    *,
+    notice: str | None = None,
+    node_form: Mapping[str, str] | None = None,
+    error: YgError | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    nodes = await queries.nodes_of_case(session, case_id=case.id)
+    messages = await queries.sms_of_case(session, case_id=case.id)
+    node_names = {n.id: nt.name if (nt := node_type(n.type)) else n.type for n in nodes}
+    staff_names = await _staff_names(session, usernames={n.recorded_by for n in nodes})
+    parties = {p.id: p for p in case.parties}
+    now = datetime.now(UTC)
+    can_record = staff.id in (case.handler_id, case.clerk_id) and case.status == "open"
+    context: dict[str, Any] = {
+        "me": _me(staff),
+        "case": case,
+        "status": STATUS_NAMES.get(case.status, case.status),
+        "parties": [
+            {
+                "role": PARTY_ROLE_NAMES.get(p.role, p.role),
+                "name": p.name,
+                "id_number": mask_id_number(p.id_number) if p.id_number else "",
+                "phone": mask_phone(p.phone) if p.phone else "",
+                "shared": p.phone_flag == "shared_phone",
+            }
+            for p in case.parties
+        ],
+        "nodes": [
+            NodeRow(
+                seq=n.seq,
+                name=node_names[n.id],
+                occurred_at=n.occurred_at,
+                entered_at=n.entered_at,
+                late=n.late,
+                disclose=n.disclose,
+                summary=n.summary,
+                details=_node_details(n),
+                recorded_by=staff_names.get(n.recorded_by, n.recorded_by),
+            )
+            for n in nodes
+        ],
+        "sms": _sms_rows(((m, case) for m in messages), node_names, parties),
+        "refresh": REFRESH_SECONDS if _in_flight(case, nodes, messages, now) else None,
+        "notice": NOTICES.get(notice or ""),
+        "can_record": can_record,
+        "error": error,
+    }
+    if can_record:
+        context |= {
+            "node_groups": _node_groups(),
+            "closure_modes": CLOSURE_MODES,
+            # The key is fixed when the form is drawn: submitting the same form twice records one node.
+            "node_form": node_form or {"occurred_at": _datetime_local(now), "idempotency_key": str(uuid.uuid4())},
+        }
+    return _render(request, "case.html", context, status=status)
+
+
+@router.get("/cases/{case_id}")
+async def case_page(
+    request: Request, case_id: str, staff: PageStaff, session: SessionDep, notice: str | None = None
+) -> Response:
+    if staff is None:
+        return _to_login(request)
+    try:
+        case = await visible_case(session, staff, case_id)
+    except YgError as e:
+        return _not_found(request, staff, e.detail)
+    return await _case_page(request, session, staff, case, notice=notice)
+
+
+def _beijing_input(text: str, label: str) -> datetime:
+    """A datetime-local value, read as Beijing time."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"请填写有效的{label}", kind="InvalidTime") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
+
+
+def _node_in(form: Mapping[str, str]) -> NodeIn:
+    """The node form as the API's NodeIn, with only the fields of the chosen type."""
+    nt = node_type(form.get("type", ""))
+    if nt is None:
+        raise InvalidInput("请选择节点类型", kind="UnknownNodeType")
+    if not form.get("occurred_at"):
+        raise InvalidInput("请填写发生时间", kind="InvalidTime")
+    summary = form.get("summary", "")
+    if len(summary) > 2000:
+        raise InvalidInput("摘要不能超过2000字", kind="InvalidInput")
+    body: dict[str, Any] = {
+        "type": nt.code,
+        "occurred_at": _beijing_input(form["occurred_at"], "发生时间"),
+        "summary": summary,
+        "disclose": {"1": True, "0": False}.get(form.get("disclose", "")),
+    }
+    if nt.code == "closure":
+        body["mode"] = form.get("mode") or None
+        if form.get("recovered_amount"):
+            body["recovered_amount"] = str(_decimal(form["recovered_amount"], "执行到位金额"))
+    if nt.scheduled and form.get("scheduled_at"):
+        body["scheduled_at"] = _beijing_input(form["scheduled_at"], "预定时间").isoformat()
+    if "amount" in nt.required and form.get("amount"):
+        body["amount"] = str(_decimal(form["amount"], "金额"))
+    try:
+        return NodeIn.model_validate(body)
+    except ValidationError as e:
+        raise InvalidInput(f"以下内容填写有误：{_field_labels(e)}", kind="InvalidInput") from None
+
+
+@router.post("/cases/{case_id}/nodes")
+async def record_node_form(
+    request: Request, case_id: str, staff: PageStaff, session: SessionDep, client: TemporalDep
+) -> Response:
+    """Record a node through the same service as POST /api/cases/{id}/nodes; the form's key is the Idempotency-Key."""
+    if staff is None:
+        return _to_login(request, back_to=f"/cases/{quote(case_id)}")
+    try:
+        case = await visible_case(session, staff, case_id)
+    except YgError as e:
+        return _not_found(request, staff, e.detail)
+    form = await _form(request)
+    try:
+        if _cross_site(request):
+            raise Forbidden("请求来源不正确", kind="CrossSite")
+        body = _node_in(form)
+        node, created = await record_node(
+            session, client, staff=staff, case_id=case.id, body=body, idempotency_key=form.get("idempotency_key")
+        )
+    except YgError as e:
+        if not form.get("idempotency_key"):
+            form["idempotency_key"] = str(uuid.uuid4())
+        return await _case_page(request, session, staff, case, node_form=form, error=e, status=e.status)
+    notice = "duplicate" if not created else ("recorded_late" if node.late else "recorded")
+    return RedirectResponse(f"/cases/{case.id}?notice={notice}", status_code=303)
+
+
+async def _outbox(session: AsyncSession, *, court_path: str, limit: int) -> list[SmsRow]:
+    """The newest SMS of the cases of a court's subtree, with the node and party each one is about."""
+    rows = (
+        await session.execute(
+            select(SmsMessage, Case)
+            .join(Case, SmsMessage.case_id == Case.id)
+            .join(Court, Case.court_code == Court.code)
+            .where(Court.path.startswith(court_path))
+            .order_by(SmsMessage.created_at.desc(), SmsMessage.id.desc())
+            .limit(limit)
+        )
+    ).all()
+    messages = [(m, c) for m, c in rows]
+    node_ids = {m.reason.removeprefix("node:") for m, _ in messages if m.reason.startswith("node:")}
+    party_ids = {
+        int(ident)
+        for m, _ in messages
+        if (parts := m.recipient.partition(":"))[0] == "party" and (ident := parts[2]).isdigit()
+    }
+    node_names: dict[str, str] = {}
+    if node_ids:
+        for node_id, code in await session.execute(select(Node.id, Node.type).where(Node.id.in_(node_ids))):
+            node_names[node_id] = nt.name if (nt := node_type(code)) else code
+    parties: dict[int, Party] = {}
+    if party_ids:
+        parties = {p.id: p for p in await session.scalars(select(Party).where(Party.id.in_(party_ids)))}
+    return _sms_rows(messages, node_names, parties)
+
+
+@router.get("/outbox")
+async def outbox_page(request: Request, staff: PageStaff, session: SessionDep) -> Response:
+    if staff is None:
+        return _to_login(request)
+    rows = await _outbox(session, court_path=staff.court.path, limit=OUTBOX_LIMIT)
+    return _render(request, "outbox.html", {"me": _me(staff), "sms": rows, "limit": OUTBOX_LIMIT})

@@ -1,0 +1,112 @@
+"""Workflow tests: a real worker on a real Temporal server, cases stored in a migrated SQLite database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from activities import Deps
+from core.settings import Settings
+from db.demo import seed
+from db.engine import make_engine, make_sessions
+from db.models import Case, Node, Party, SmsMessage, Staff
+from domain.models import CaseInput, OpenCaseInput, OpenCaseResult
+from tests.conftest import RunningWorker, make_settings, outbox
+from workflows.case import OPEN_CASE, CaseWorkflow
+
+_numbers = iter(range(1, 10_000))
+
+
+@dataclass
+class World:
+    client: Client
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    worker: RunningWorker
+
+    async def file(self, filed_on: date, *, max_events_per_run: int = 2000) -> WorkflowHandle:
+        """Store a case as the API would, then start its workflow with update-with-start."""
+        case_id = str(uuid.uuid4())
+        n = next(_numbers)
+        async with self.sessions.begin() as s:
+            handler = await s.scalar(select(Staff).where(Staff.username == "handler"))
+            assert handler is not None
+            case = Case(
+                id=case_id,
+                case_number=f"（{filed_on.year}）云0102执{n}号",
+                court_code="YN0102",
+                cause="民间借贷纠纷",
+                amount=Decimal("50000.00"),
+                filed_on=filed_on,
+                has_property=True,
+                handler_id=handler.id,
+                registrar_id=handler.id,
+                workflow_id=f"case-{case_id}",
+                created_at=datetime.now(UTC),
+            )
+            case.parties = [Party(role="applicant", name="张三", id_number="530102199001011234", phone=f"139{n:08d}")]
+            s.add(case)
+        start = WithStartWorkflowOperation(
+            CaseWorkflow.run,
+            CaseInput(
+                case_id=case_id,
+                case_number=case.case_number,
+                court_code="YN0102",
+                filed_on=filed_on,
+                handler="handler",
+                max_events_per_run=max_events_per_run,
+            ),
+            id=case.workflow_id,
+            task_queue=self.settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        await self.client.execute_update_with_start_workflow(
+            OPEN_CASE, OpenCaseInput(request_id=case_id), start_workflow_operation=start, result_type=OpenCaseResult
+        )
+        return self.client.get_workflow_handle(case.workflow_id)
+
+    async def nodes(self, case_id: str) -> list[Node]:
+        async with self.sessions() as s:
+            return list((await s.scalars(select(Node).where(Node.case_id == case_id).order_by(Node.seq))).all())
+
+    async def sms(self, case_id: str) -> list[SmsMessage]:
+        async with self.sessions() as s:
+            rows = await s.scalars(select(SmsMessage).where(SmsMessage.case_id == case_id).order_by(SmsMessage.id))
+            return list(rows.all())
+
+
+class WorldFactory(Protocol):
+    def __call__(self, client: Client, *, cache: bool = True) -> Awaitable[World]: ...
+
+
+@pytest.fixture
+async def make_world(sqlite_url: str) -> AsyncIterator[WorldFactory]:
+    engine = make_engine(sqlite_url)
+    sessions = make_sessions(engine)
+    async with sessions() as s:
+        await seed(s)
+    workers: list[RunningWorker] = []
+
+    async def factory(client: Client, *, cache: bool = True) -> World:
+        settings = make_settings(database_url=sqlite_url)
+        worker = RunningWorker(client, settings, Deps(sessions, outbox()), cache=cache)
+        await worker.start()
+        workers.append(worker)
+        return World(client, settings, sessions, worker)
+
+    yield factory
+    for w in workers:
+        if w.worker is not None:
+            await w.stop()
+    await engine.dispose()
