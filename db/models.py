@@ -157,3 +157,12 @@ class SmsMessage(Base):
         UniqueConstraint("case_id", "reason", "recipient", name="uq_sms_case_reason_recipient"),
         Index("ix_sms_status", "status"),
     )
+
+
+# --- calendar: holiday schedules entered by administrators (issue 3) ---
+
+
+# --- obligations, ladder rungs, supervision records (issue 3) ---
+
+
+# --- public lists, progress feedback, follow-up (issue 4) ---
