@@ -8,9 +8,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.calendar import CalendarActivities
 from activities.case_record import CaseRecordActivities
+from activities.outbox import Outbox
 from activities.sms import SmsActivities
 from activities.sms_providers import SmsProvider
+from activities.supervision import SupervisionActivities
 
 
 @dataclass
@@ -22,4 +25,16 @@ class Deps:
 def build_activities(deps: Deps) -> list[Callable[..., Any]]:
     record = CaseRecordActivities(deps.sessions)
     sms = SmsActivities(deps.sessions, deps.sms)
-    return [record.mark_case_open, record.save_node, record.mark_case_closed, sms.notify_parties]
+    calendar = CalendarActivities(deps.sessions)
+    supervision = SupervisionActivities(deps.sessions, Outbox(deps.sessions, deps.sms))
+    return [
+        record.mark_case_open,
+        record.save_node,
+        record.mark_case_closed,
+        sms.notify_parties,
+        calendar.compute_due,
+        calendar.warn_at,
+        supervision.save_obligation,
+        supervision.fire_rung,
+        supervision.save_extension,
+    ]

@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.names import NOTIFY_PARTIES
-from activities.sms_providers import PermanentSmsError, SmsProvider
-from db.models import Case, Node, Party, SmsMessage
+from activities.outbox import Outbox
+from activities.sms_providers import SmsProvider
+from db.models import Case, Node, SmsMessage
 from domain.clock import format_day
 from domain.models import NotifyInput, NotifyResult
 from domain.nodes import node_type
@@ -24,6 +25,7 @@ class SmsActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], provider: SmsProvider) -> None:
         self._sessions = sessions
         self._provider = provider
+        self._outbox = Outbox(sessions, provider)
 
     @activity.defn(name=NOTIFY_PARTIES)
     async def notify_parties(self, inp: NotifyInput) -> NotifyResult:
@@ -37,7 +39,7 @@ class SmsActivities:
                 )
             ).all()
         for sms_id in ids:
-            if await self._deliver(sms_id):
+            if await self._outbox.deliver(sms_id):
                 sent += 1
             else:
                 skipped += 1
@@ -99,35 +101,3 @@ class SmsActivities:
                         created_at=datetime.now(UTC),
                     )
                 )
-
-    async def _deliver(self, sms_id: int) -> bool:
-        """Send one outbox row unless it went already; a row left 'sending' by a crash is looked up first."""
-        async with self._sessions.begin() as s:
-            row = await s.get(SmsMessage, sms_id, with_for_update=True)
-            if row is None or row.status in ("sent", "failed"):
-                return False
-            party = await s.get(Party, int(row.recipient.split(":", 1)[1]))
-            if party is not None and party.phone:
-                row.to = party.phone  # contact details are read at send time (decision 8)
-            if row.status == "sending":
-                found = await self._provider.find(row.to, row.body, row.created_at)
-                if found:
-                    row.status, row.provider_id, row.sent_at = "sent", found, datetime.now(UTC)
-                    return True
-            row.status = "sending"
-            row.attempts += 1
-            to, body = row.to, row.body
-        try:
-            provider_id = await self._provider.send(to, body)
-        except PermanentSmsError as e:
-            async with self._sessions.begin() as s:
-                row = await s.get(SmsMessage, sms_id)
-                assert row is not None
-                row.status, row.error = "failed", str(e)
-            activity.logger.warning("sms refused by provider", extra={"sms_id": sms_id})
-            return False
-        async with self._sessions.begin() as s:
-            row = await s.get(SmsMessage, sms_id)
-            assert row is not None
-            row.status, row.provider_id, row.sent_at = "sent", provider_id, datetime.now(UTC)
-        return True

@@ -100,6 +100,7 @@ async def _ensure_started(client: Client, settings: Settings, case: Case) -> Cas
             court_code=case.court_code,
             filed_on=case.filed_on,
             handler=case.handler.username if case.handler else None,
+            has_property=case.has_property,
             max_events_per_run=settings.max_events_per_run,
         ),
         id=case.workflow_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -93,11 +93,20 @@ class PartyOut(BaseModel):
 
 
 class ObligationOut(BaseModel):
+    """A deadline the case's workflow watches: exact due instant, rungs of the ladder fired, lateness."""
+
+    obligation_id: str
     rule: str
     subject: str
+    opened_at: datetime
     due_at: datetime
-    status: str
+    confirmed: bool  # false: computed on weekends alone, the year's holiday schedule is not yet entered
+    status: str  # open | met | ended
+    paused: bool
+    late: bool
+    met_at: datetime | None
     rungs_fired: list[str]
+    level: int
 
 
 class CaseOut(BaseModel):
@@ -120,6 +129,7 @@ class CaseOut(BaseModel):
 
 class SmsOut(BaseModel):
     reason: str
+    audience: Literal["party", "staff"]  # a party of the case, or court staff (the ladder's reminders)
     to: str
     body: str
     status: str

@@ -162,7 +162,129 @@ class SmsMessage(Base):
 # --- calendar: holiday schedules entered by administrators (issue 3) ---
 
 
+class HolidaySchedule(Base):
+    """One day of a year's holiday schedule entered by an administrator: a holiday or a make-up working day (调休)."""
+
+    __tablename__ = "holiday_schedules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))  # holiday | workday
+    name: Mapped[str] = mapped_column(String(64), default="")
+    entered_by: Mapped[str] = mapped_column(String(64))  # username
+    entered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (UniqueConstraint("year", "day", name="uq_holiday_schedules_year_day"),)
+
+
+class CalendarAudit(Base):
+    """Who changed which year's schedule, when, and what changed (before, after, added, removed)."""
+
+    __tablename__ = "calendar_audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    who: Mapped[str] = mapped_column(String(64))  # username
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    change: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class CalendarAlert(Base):
+    """A year a deadline needed with no holiday schedule: administrators are asked to enter it (DOMAIN.md → Time)."""
+
+    __tablename__ = "calendar_alerts"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+
+
 # --- obligations, ladder rungs, supervision records (issue 3) ---
 
 
+class ObligationRow(Base):
+    """An obligation as the workflow last reported it (decision 4); the workflow is its only writer."""
+
+    __tablename__ = "obligations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    obligation_id: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(128))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16))  # open | met | ended
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    met_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    rungs_fired: Mapped[list[str]] = mapped_column(JSON, default=list)
+    level: Mapped[int] = mapped_column(Integer, default=0)  # highest rung reached: LEVELS in domain.rules
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    case: Mapped[Case] = relationship(lazy="joined")
+    __table_args__ = (UniqueConstraint("case_id", "obligation_id", name="uq_obligations_case_obligation"),)
+
+
+class SupervisionRecord(Base):
+    """A rung of the ladder reaching one staff member (督办); shown in their inbox until the obligation is met."""
+
+    __tablename__ = "supervision_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    obligation_id: Mapped[str] = mapped_column(String(64))
+    rung: Mapped[str] = mapped_column(String(16))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(128))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    met_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    case: Mapped[Case] = relationship(lazy="joined")
+    __table_args__ = (
+        UniqueConstraint("case_id", "obligation_id", "rung", "staff_id", name="uq_supervision_rung_staff"),
+    )
+
+
+class ExtensionRequest(Base):
+    """A request to extend the execution term and its decision (法发〔2006〕35号)."""
+
+    __tablename__ = "extension_requests"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    months: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
 # --- public lists, progress feedback, follow-up (issue 4) ---
+
+
+class PublicListEntry(Base):
+    """A respondent on a public list (seed 002 第一条): kept masked, shown while ``visible``, never deleted.
+
+    Only what the public list shows is copied here (the name, a masked ID number, the address down to its
+    district), so serving the list never touches the parties table.
+    """
+
+    __tablename__ = "public_list_entries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    list_name: Mapped[str] = mapped_column(String(32))  # unfinished-cases | dishonest | exit-restrictions | …
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    node_id: Mapped[str | None] = mapped_column(String(36))  # the listing node; None for the filing
+    name: Mapped[str] = mapped_column(String(128))
+    id_number_masked: Mapped[str | None] = mapped_column(String(32))
+    address_masked: Mapped[str | None] = mapped_column(String(128))
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="visible")  # visible | lifted | masked
+    lifted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lifted_node_id: Mapped[str | None] = mapped_column(String(36))
+    masked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("case_id", "list_name", "party_id", name="uq_public_list_case_list_party"),
+        Index("ix_public_list_status", "list_name", "status", "since"),
+    )

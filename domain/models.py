@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
@@ -34,11 +34,76 @@ class RecordedNode(BaseModel):
     recorded_by: str
 
 
+ObligationStatus = Literal["open", "met", "ended"]
+
+
+class Obligation(BaseModel):
+    """A deadline the workflow watches (decision 4): its period, its due instant, and the ladder rungs fired."""
+
+    id: str  # "term-6m", "entry-3d:<node id>", "feedback:<n>"
+    rule: str
+    subject: str
+    opened_at: AwareDatetime  # when it opens: the handler's first reminder
+    start: AwareDatetime  # the instant the period counts from; stays move it forward
+    length: int
+    unit: str
+    met_by: list[str] = Field(default_factory=list)  # node types that meet it
+    due_at: AwareDatetime
+    confirmed: bool = True
+    remind_at: AwareDatetime
+    warn_at: AwareDatetime
+    rungs_fired: list[str] = Field(default_factory=list)
+    status: ObligationStatus = "open"
+    paused_at: AwareDatetime | None = None
+    met_at: AwareDatetime | None = None
+    late: bool = False
+
+    def rung_times(self) -> dict[str, datetime]:
+        """When each rung of the ladder is due: escalation just after the last day ends."""
+        return {
+            "remind_open": self.opened_at,
+            "remind_due": self.remind_at,
+            "warn": self.warn_at,
+            "escalate": self.due_at + timedelta(microseconds=1),
+        }
+
+    def next_rung(self) -> tuple[str, datetime] | None:
+        """The earliest rung not yet fired, while the obligation is open and its clock runs."""
+        if self.status != "open" or self.paused_at is not None:
+            return None
+        pending = [(at, rung) for rung, at in self.rung_times().items() if rung not in self.rungs_fired]
+        if not pending:
+            return None
+        at, rung = min(pending)
+        return rung, at
+
+
+ExtensionStatus = Literal["pending", "approved", "refused"]
+
+
+class Extension(BaseModel):
+    """A request to extend the execution term (term-6m): the handler asks, the president decides."""
+
+    id: str
+    months: int
+    reason: str
+    requested_by: str
+    requested_at: AwareDatetime
+    status: ExtensionStatus = "pending"
+    decided_by: str | None = None
+    decided_at: AwareDatetime | None = None
+    note: str = ""
+
+
 class CaseState(BaseModel):
     """Everything a run hands to the next one at continue-as-new (ARCHITECTURE.md decision 7)."""
 
     status: CaseStatus = "open"
     opened: bool = False
+    obligations: list[Obligation] = Field(default_factory=list)
+    extensions: list[Extension] = Field(default_factory=list)
+    feedback_count: int = 0  # feedback checkpoints opened so far
+    stayed_at: AwareDatetime | None = None
     node_count: int = 0
     node_types: list[str] = Field(default_factory=list)
     processed: dict[str, NodeResult] = Field(default_factory=dict)  # idempotency key → result
@@ -54,6 +119,7 @@ class CaseInput(BaseModel):
     court_code: str
     filed_on: date
     handler: str | None = None
+    has_property: bool = True
     rule_version: str = "2026.1"
     max_events_per_run: int = 2000
     state: CaseState | None = None
@@ -108,3 +174,43 @@ class NotifyInput(BaseModel):
 class NotifyResult(BaseModel):
     sent: int
     skipped: int
+
+
+class SaveObligationInput(BaseModel):
+    case_id: str
+    obligation: Obligation
+
+
+class FireRungInput(BaseModel):
+    """One rung of the ladder for one obligation: a supervision record (督办), inbox items and staff SMS."""
+
+    case_id: str
+    obligation: Obligation
+    rung: str
+
+
+class FireRungResult(BaseModel):
+    recipients: int
+
+
+class SaveExtensionInput(BaseModel):
+    case_id: str
+    extension: Extension
+
+
+class RequestExtensionInput(BaseModel):
+    """The handler asks for a longer term at least 5 days before it expires (法发〔2006〕35号)."""
+
+    request_id: str
+    months: int
+    reason: str
+    requested_by: str
+
+
+class DecideExtensionInput(BaseModel):
+    """The president or vice president approves or refuses a pending extension."""
+
+    request_id: str
+    approve: bool
+    decided_by: str
+    note: str = ""

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from domain.clock import beijing_date, format_day
 from domain.errors import InvalidInput
-from domain.nodes import CLOSURE_MODES, node_type
+from domain.nodes import BY_CODE, CLOSURE_MODES, LIFTABLE_MEASURES, node_type
 
 # Clocks of court systems drift; an act stamped a few minutes ahead is not "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
@@ -30,6 +30,8 @@ def check_node(*, type_code: str, occurred_at: datetime, fields: dict[str, str],
         raise InvalidInput(
             f"结案方式“{fields['mode']}”无效，应为：{'、'.join(CLOSURE_MODES)}", kind="InvalidClosureMode"
         )
+    if nt.code == "measure_lifted":
+        _check_measure(nt.name, fields.get("measure"))
     if "scheduled_at" in fields:
         try:
             scheduled = datetime.fromisoformat(fields["scheduled_at"])
@@ -37,3 +39,12 @@ def check_node(*, type_code: str, occurred_at: datetime, fields: dict[str, str],
             raise InvalidInput("scheduled_at 不是有效的时间", kind="InvalidTime") from None
         if scheduled.tzinfo is None:
             raise InvalidInput("scheduled_at 必须带时区", kind="InvalidTime")
+
+
+def _check_measure(node_name: str, measure: str | None) -> None:
+    """A lift names the measure it lifts, one that puts the respondent on a public list (seed 002 第一条)."""
+    if not measure:
+        raise InvalidInput(f"“{node_name}”节点缺少字段：measure", kind="MissingField")
+    if measure not in LIFTABLE_MEASURES:
+        allowed = "、".join(f"{m}（{BY_CODE[m].name}）" for m in LIFTABLE_MEASURES)
+        raise InvalidInput(f"解除的措施“{measure}”无效，应为：{allowed}", kind="InvalidMeasure")

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 CLOSURE_MODES = ("执行完毕", "终本", "终结执行", "不予执行", "驳回申请")
 
+# The measures a measure_lifted node can lift (field ``measure``): each puts the respondent on a public list.
+LIFTABLE_MEASURES = ("exit_restriction", "consumption_restriction", "dishonest_listing", "bidding_restriction")
+
 # The eight columns of the seed 000 node-push statistics.
 REPORT_COLUMNS = ("立案", "执行通知", "终本结案", "财产评估", "网络拍卖", "传统拍卖", "司法拘留", "限制出境")
 
@@ -57,6 +60,8 @@ CATALOGUE: tuple[NodeType, ...] = (
     _n("consumption_restriction", "限制高消费", 4, "已对被执行人采取限制高消费措施"),
     _n("dishonest_listing", "纳入失信被执行人名单", 4, "已将被执行人纳入失信被执行人名单"),
     _n("bidding_restriction", "限制招标投标", 4, "已限制被执行人参与招标投标"),
+    # field ``measure``: one of LIFTABLE_MEASURES, checked by node_rules (missing → MissingField)
+    _n("measure_lifted", "解除限制措施", 4, "已解除对被执行人采取的限制措施"),
     # 5 财产处置
     _n("appraisal", "委托评估", 5, "已随机选定评估机构，委托评估被执行人财产", report_column="财产评估"),
     _n(

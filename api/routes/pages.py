@@ -34,6 +34,7 @@ from domain.errors import Forbidden, InvalidInput, NotAuthenticated, YgError
 from domain.masking import mask_id_number
 from domain.nodes import CATALOGUE, CLOSURE_MODES, NodeType, node_type
 from domain.phones import mask_phone
+from domain.rules import RUNG_NAMES
 from domain.secrets import verify_secret
 from domain.sms import redact_query_code
 
@@ -48,6 +49,7 @@ REFRESH_SECONDS = 2
 
 STATUS_NAMES = {"filing": "立案中", "open": "执行中", "closed": "已结案"}
 SMS_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "发送失败"}
+OBLIGATION_STATUS_NAMES = {"open": "进行中", "met": "已完成", "ended": "结案终止"}
 PROVIDER_NAMES = {"outbox": "站内发件箱", "twilio": "Twilio 短信"}
 PARTY_ROLE_NAMES = {"applicant": "申请执行人", "agent": "委托代理人", "respondent": "被执行人"}
 # The 18 kinds of information of seed 001 第三条, as the node form groups them.
@@ -415,6 +417,8 @@ def _reason(reason: str, node_names: Mapping[str, str]) -> str:
     if reason.startswith("node:"):
         name = node_names.get(reason.removeprefix("node:"))
         return f"节点通知：{name}" if name else "节点通知"
+    if reason.startswith("rung:"):
+        return f"督办：{RUNG_NAMES.get(reason.rsplit(':', 1)[-1], '')}"
     return reason
 
 
@@ -532,7 +536,19 @@ async def _case_page(
             )
             for n in nodes
         ],
-        "sms": _sms_rows(((m, case) for m in messages), node_names, parties),
+        "sms": _sms_rows(((m, case) for m in messages if m.recipient.startswith("party:")), node_names, parties),
+        "staff_sms": _sms_rows(((m, case) for m in messages if m.recipient.startswith("staff:")), node_names, parties),
+        "obligations": [
+            {
+                "subject": o.subject,
+                "due_at": o.due_at,
+                "status": "已暂停（中止/暂缓）" if o.paused else OBLIGATION_STATUS_NAMES.get(o.status, o.status),
+                "late": o.late,
+                "confirmed": o.confirmed,
+                "rungs": "、".join(RUNG_NAMES[r] for r in o.rungs_fired),
+            }
+            for o in await queries.obligations_of_case(session, case_id=case.id)
+        ],
         "refresh": REFRESH_SECONDS if _in_flight(case, nodes, messages, now) else None,
         "notice": NOTICES.get(notice or ""),
         "can_record": can_record,

@@ -21,6 +21,7 @@ async def list_sms(case_id: str, staff: CurrentStaff, session: SessionDep) -> li
     return [
         SmsOut(
             reason=m.reason,
+            audience="staff" if m.recipient.startswith("staff:") else "party",
             to=mask_phone(m.to),
             body=redact_query_code(m.body),
             status=m.status,

@@ -61,8 +61,13 @@ class Console:
             return int(await s.scalar(select(func.count()).select_from(Node).where(Node.case_id == case_id)) or 0)
 
     async def count_sms(self, case_id: str) -> int:
+        """Messages the case sent to its parties."""
         async with self.sessions() as s:
-            query = select(func.count()).select_from(SmsMessage).where(SmsMessage.case_id == case_id)
+            query = (
+                select(func.count())
+                .select_from(SmsMessage)
+                .where(SmsMessage.case_id == case_id, SmsMessage.recipient.startswith("party:"))
+            )
             return int(await s.scalar(query) or 0)
 
 

@@ -64,7 +64,10 @@ async def test_registrar_files_a_case_and_sees_the_filing_sms(page: Page, consol
     await expect(row).to_contain_text("执行中")
     await expect(row).to_contain_text("王承办")
     await page.get_by_role("link", name="短信发件箱").click()
-    await expect(page.locator("tbody tr", has_text=number)).to_contain_text("立案通知")
+    filing_sms = page.locator("tbody tr", has_text=number).filter(has_text="立案通知")
+    await expect(filing_sms).to_contain_text("申请执行人")
+    reminders = page.locator("tbody tr", has_text=number).filter(has_text="督办：提醒承办人")
+    await expect(reminders.first).to_contain_text("法院工作人员")  # the ladder's first rung reached the handler
 
 
 async def test_handler_records_a_freeze_once_even_when_the_form_is_sent_twice(page: Page, console: Console) -> None:

@@ -28,7 +28,7 @@ async def test_node_entered_on_day_four_is_late(time_env: WorkflowEnvironment, m
     world = await make_world(time_env.client)
     now = (await time_env.get_current_time()).astimezone(BEIJING)
     handle = await world.file(now.date())
-    act = now.replace(hour=9, minute=0, second=0, microsecond=0)
+    act = now - timedelta(minutes=30)
     on_time = await record(handle, node("a", "notice_issued", act))
     # Day 3 ends at 24:00; the 4th day after the act is late (seed 002 第二条).
     await time_env.sleep(act + timedelta(days=4, hours=1) - await time_env.get_current_time())

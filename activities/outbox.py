@@ -1,0 +1,65 @@
+"""The outbox's delivery: one row sent at most once, a row left 'sending' by a crash looked up first (decision 8)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from activities.sms_providers import PermanentSmsError, SmsProvider
+from db.models import Party, SmsMessage, Staff
+
+
+async def _current_number(s: AsyncSession, recipient: str) -> str | None:
+    """The number on file now for ``party:<id>`` (its phone) or ``staff:<id>`` (the office mobile)."""
+    kind, _, ident = recipient.partition(":")
+    if kind == "party":
+        party = await s.get(Party, int(ident))
+        return party.phone if party else None
+    if kind == "staff":
+        staff = await s.get(Staff, int(ident))
+        return staff.mobile if staff else None
+    raise ValueError(f"unknown recipient kind {kind!r}")
+
+
+class Outbox:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], provider: SmsProvider) -> None:
+        self._sessions = sessions
+        self._provider = provider
+
+    @property
+    def provider_name(self) -> str:
+        return self._provider.name
+
+    async def deliver(self, sms_id: int) -> bool:
+        """Send one outbox row unless it went already; a row left 'sending' by a crash is looked up first."""
+        async with self._sessions.begin() as s:
+            row = await s.get(SmsMessage, sms_id, with_for_update=True)
+            if row is None or row.status in ("sent", "failed"):
+                return False
+            current = await _current_number(s, row.recipient)
+            if current:
+                row.to = current  # contact details are read at send time (decision 8)
+            if row.status == "sending":
+                found = await self._provider.find(row.to, row.body, row.created_at)
+                if found:
+                    row.status, row.provider_id, row.sent_at = "sent", found, datetime.now(UTC)
+                    return True
+            row.status = "sending"
+            row.attempts += 1
+            to, body = row.to, row.body
+        try:
+            provider_id = await self._provider.send(to, body)
+        except PermanentSmsError as e:
+            async with self._sessions.begin() as s:
+                row = await s.get(SmsMessage, sms_id)
+                assert row is not None
+                row.status, row.error = "failed", str(e)
+            activity.logger.warning("sms refused by provider", extra={"sms_id": sms_id})
+            return False
+        async with self._sessions.begin() as s:
+            row = await s.get(SmsMessage, sms_id)
+            assert row is not None
+            row.status, row.provider_id, row.sent_at = "sent", provider_id, datetime.now(UTC)
+        return True
