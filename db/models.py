@@ -288,3 +288,6 @@ class PublicListEntry(Base):
         UniqueConstraint("case_id", "list_name", "party_id", name="uq_public_list_case_list_party"),
         Index("ix_public_list_status", "list_name", "status", "since"),
     )
+
+
+# --- progress feedback, party portal (issue 4) ---
