@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.calendar import CalendarActivities
 from activities.case_record import CaseRecordActivities
+from activities.feedback import FeedbackActivities
 from activities.outbox import Outbox
+from activities.public_lists import PublicListActivities, PublicListPublisher
 from activities.sms import SmsActivities
 from activities.sms_providers import SmsProvider
 from activities.supervision import SupervisionActivities
@@ -20,6 +22,7 @@ from activities.supervision import SupervisionActivities
 class Deps:
     sessions: async_sessionmaker[AsyncSession]
     sms: SmsProvider
+    publisher: PublicListPublisher | None = None  # None: the lists this system serves itself (LocalPublisher)
 
 
 def build_activities(deps: Deps) -> list[Callable[..., Any]]:
@@ -27,6 +30,8 @@ def build_activities(deps: Deps) -> list[Callable[..., Any]]:
     sms = SmsActivities(deps.sessions, deps.sms)
     calendar = CalendarActivities(deps.sessions)
     supervision = SupervisionActivities(deps.sessions, Outbox(deps.sessions, deps.sms))
+    public_lists = PublicListActivities(deps.sessions, deps.publisher)
+    feedback = FeedbackActivities(deps.sessions)
     return [
         record.mark_case_open,
         record.save_node,
@@ -37,4 +42,8 @@ def build_activities(deps: Deps) -> list[Callable[..., Any]]:
         supervision.save_obligation,
         supervision.fire_rung,
         supervision.save_extension,
+        public_lists.list_unfinished_case,
+        public_lists.apply_node_to_public_lists,
+        public_lists.mask_case_entries,
+        feedback.save_feedback,
     ]

@@ -52,5 +52,5 @@ class CaseRecordActivities:
             await s.execute(
                 update(Case)
                 .where(Case.id == inp.case_id, Case.status != "closed")
-                .values(status="closed", closed_at=inp.closed_at)
+                .values(status="closed", closed_at=inp.closed_at, query_ends_at=inp.query_ends_at)
             )

@@ -11,14 +11,15 @@ from temporalio import activity
 from activities.names import NOTIFY_PARTIES
 from activities.outbox import Outbox
 from activities.sms_providers import SmsProvider
-from db.models import Case, Node, SmsMessage
+from db.models import Case, Feedback, Node, SmsMessage
 from domain.clock import format_day
 from domain.models import NotifyInput, NotifyResult
 from domain.nodes import node_type
 from domain.secrets import hash_secret, new_query_code
-from domain.sms import Signature, filing_message, node_message
+from domain.sms import Signature, feedback_message, filing_message, node_message
 
 RECIPIENT_ROLES = ("applicant", "agent")
+FEEDBACK_REASON = "feedback:"  # "feedback:<feedback_id>": the n-th progress feedback (seed 002 第五条)
 
 
 class SmsActivities:
@@ -68,11 +69,19 @@ class SmsActivities:
             node = await s.get(Node, inp.node_id) if inp.node_id else None
             if inp.node_id and node is None:
                 raise LookupError(f"node {inp.node_id} not in the read model")  # never fall back to a filing SMS
+            feedback = None
+            if inp.reason.startswith(FEEDBACK_REASON):
+                feedback_id = inp.reason.removeprefix(FEEDBACK_REASON)
+                feedback = await s.get(Feedback, feedback_id)
+                if feedback is None or feedback.case_id != case.id:
+                    raise LookupError(f"feedback {feedback_id} not in the read model")  # nor here
             for party in case.parties:
                 recipient = f"party:{party.id}"
                 if party.role not in RECIPIENT_ROLES or not party.phone or recipient in existing:
                     continue
-                if node is None:
+                if feedback is not None:
+                    body = feedback_message(sig, case_number=case.case_number, n=feedback.n)
+                elif node is None:
                     code = new_query_code()
                     party.query_code_hash = hash_secret(code)
                     body = filing_message(

@@ -52,3 +52,24 @@ async def _current_staff(
 
 
 CurrentStaff = Annotated[Staff, Depends(_current_staff)]
+
+
+# --- the party portal (seed 001 第九条): a party token, never a staff one ---
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer  # noqa: E402
+
+from api.portal_auth import PortalUser, party_of_token  # noqa: E402
+
+portal_bearer = HTTPBearer(auto_error=False, scheme_name="PartyBearer", description="POST /api/portal/token")
+
+
+async def _current_party(
+    session: SessionDep,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(portal_bearer)],
+) -> PortalUser:
+    if credentials is None:
+        raise NotAuthenticated("请先凭证件号码、手机号码和查询码登录 (login required)")
+    return await party_of_token(session, credentials.credentials, secret=settings.secret_key)
+
+
+CurrentParty = Annotated[PortalUser, Depends(_current_party)]

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import require_on_case, visible_case
+from api.refusals import refusal
 from api.schemas import NodeCreated, NodeIn
 from db import queries
 from db.models import Staff
-from domain.errors import CaseClosed, Conflict, InvalidInput, Unavailable
+from domain.errors import CaseClosed, InvalidInput, Unavailable
 from domain.models import NodeResult, RecordNodeInput
 from domain.node_rules import check_node
 from workflows.case import RECORD_NODE
@@ -66,20 +66,9 @@ async def record_node(
             result_type=NodeResult,
         )
     except WorkflowUpdateFailedError as e:
-        raise _refusal(e) from None
+        raise refusal(e, failed="节点未能记录") from None
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
             raise CaseClosed("案件流程已结束，不能再录入节点", kind="CaseClosed") from None
         raise Unavailable("流程服务暂不可用，请稍后用同一 Idempotency-Key 重试", kind="TemporalUnavailable") from e
     return NodeCreated(node_id=result.node_id, late=result.late), result.created
-
-
-def _refusal(e: WorkflowUpdateFailedError) -> Exception:
-    """The validator's reason, as the caller's 4xx."""
-    cause = e.cause
-    if isinstance(cause, ApplicationError):
-        kind = cause.type or "Refused"
-        if kind == "CaseClosed":
-            return CaseClosed(cause.message)
-        return InvalidInput(cause.message, kind=kind)
-    return Conflict("节点未能记录 (update failed)", kind="UpdateFailed")

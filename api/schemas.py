@@ -153,3 +153,176 @@ class HistoryRun(BaseModel):
 class HistoryOut(BaseModel):
     workflow_id: str
     runs: list[HistoryRun]
+
+
+# --- progress feedback (seed 002 第五条) and the party portal (seed 001 第九条) ---
+
+
+class FeedbackIn(BaseModel):
+    """What seed 002 第五条 asks the handler to tell the applicant."""
+
+    measures: str = Field(default="", max_length=5000)  # 已经采取的执行措施及结果
+    next_steps: str = Field(default="", max_length=5000)  # 下一步执行计划
+    applicant_tasks: str = Field(default="", max_length=5000)  # 需要其参与和配合的事项
+
+
+class FeedbackDraft(BaseModel):
+    measures: str
+    since: datetime | None  # the last feedback; None: since filing
+
+
+class FeedbackOut(BaseModel):
+    feedback_id: str
+    n: int
+    obligation_id: str | None  # None: a voluntary feedback
+    measures: str
+    next_steps: str
+    applicant_tasks: str
+    submitted_at: datetime
+    late: bool
+    reply: str | None  # the applicant's views and suggestions
+    replied_at: datetime | None
+
+
+class StaffFeedbackOut(FeedbackOut):
+    submitted_by: str
+    replied_by: str | None  # the name of the applicant or agent who replied
+
+
+class PortalLoginIn(BaseModel):
+    case_number: str = Field(max_length=64)
+    id_number: str = Field(max_length=32)
+    phone: str = Field(max_length=32)
+    query_code: str = Field(max_length=32)
+
+
+class PortalPartyOut(BaseModel):
+    role: str
+    name: str
+
+
+class PortalNodeOut(BaseModel):
+    type: str
+    name: str
+    occurred_at: datetime
+    summary: str
+    fields: dict[str, str]
+
+
+class PortalCaseOut(BaseModel):
+    """What a party sees of its case: no ID number or phone of anyone."""
+
+    case_number: str
+    court: str
+    cause: str
+    amount: Decimal
+    filed_on: date
+    status: str
+    closed_at: datetime | None
+    query_ends_at: datetime | None
+    handler_name: str | None
+    handler_office_phone: str | None
+    you: PortalPartyOut
+    parties: list[PortalPartyOut]
+    nodes: list[PortalNodeOut]
+
+
+class FeedbackReplyIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+# --- term extensions, supervision, inbox (issue 3) ---
+from domain.rules import CURRENT_VERSION, rule_set  # noqa: E402
+
+MAX_EXTENSION_MONTHS = rule_set(CURRENT_VERSION).rule("term-6m").params["max_extension_months"]
+
+
+class ExtensionIn(BaseModel):
+    """The handler asks to extend the execution term, at least 5 days before it expires (法发〔2006〕35号)."""
+
+    months: int = Field(ge=1, le=MAX_EXTENSION_MONTHS, description="延长的月数")
+    reason: str = Field(min_length=1, max_length=2000, description="延长理由")
+
+
+class ExtensionDecisionIn(BaseModel):
+    """The president or vice president approves or refuses a pending extension."""
+
+    approve: bool
+    note: str = Field(default="", max_length=2000)
+
+
+class ExtensionOut(BaseModel):
+    id: str
+    case_id: str
+    months: int
+    reason: str
+    status: str  # pending | approved | refused
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    note: str = ""
+
+
+class ExtensionDecided(ExtensionOut):
+    """The decided extension and the execution term's due instant after the decision."""
+
+    term_due_at: datetime | None = None
+
+
+class ExtensionsOut(BaseModel):
+    items: list[ExtensionOut]
+
+
+class SupervisionItem(BaseModel):
+    """An obligation about to expire or overdue, with the ladder rung reached (seed 004)."""
+
+    case_id: str
+    case_number: str
+    court_code: str
+    handler: str | None
+    handler_name: str | None
+    obligation_id: str
+    rule: str
+    subject: str
+    due_at: datetime
+    overdue: bool
+    level: int  # 0 none, 1 handler reminded before due, 2 bureau chief warned, 3 president and discipline told
+    rung: str | None  # the rung of that level (remind_due | warn | escalate), None at level 0
+    rung_name: str | None
+    since: datetime  # when that level was reached; the obligation's opening at level 0
+
+
+class HandlerCount(BaseModel):
+    """The 天德 per-judge count (seed 004): obligations about to expire and overdue."""
+
+    handler: str | None
+    handler_name: str | None
+    due_soon: int
+    overdue: int
+
+
+class SupervisionOut(BaseModel):
+    within_days: int
+    items: list[SupervisionItem]
+    per_handler: list[HandlerCount]
+
+
+class InboxItem(BaseModel):
+    """A supervision record (督办) addressed to the caller."""
+
+    id: int
+    case_id: str
+    case_number: str
+    obligation_id: str
+    rule: str
+    subject: str
+    rung: str
+    rung_name: str
+    due_at: datetime
+    created_at: datetime
+    met_at: datetime | None
+
+
+class InboxOut(BaseModel):
+    items: list[InboxItem]

@@ -93,6 +93,7 @@ class Case(Base):
     workflow_id: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="filing")  # filing | open | closed
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    query_ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # 1 month after closure (seed 002 第四条)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     court: Mapped[Court] = relationship(lazy="joined")
     handler: Mapped[Staff | None] = relationship(foreign_keys=[handler_id], lazy="joined")
@@ -291,3 +292,36 @@ class PublicListEntry(Base):
 
 
 # --- progress feedback, party portal (issue 4) ---
+
+
+class Feedback(Base):
+    """A progress feedback to the applicant (seed 002 第五条), written once by the workflow's activity; the
+    applicant's views and suggestions (听取其对案件执行的意见和建议) are added once, from the portal."""
+
+    __tablename__ = "feedback"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the workflow's feedback_id
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    n: Mapped[int] = mapped_column(Integer)
+    obligation_id: Mapped[str | None] = mapped_column(String(64))  # "feedback:<n>"; None: a voluntary feedback
+    request_id: Mapped[str | None] = mapped_column(String(128))  # the handler's Idempotency-Key
+    measures: Mapped[str] = mapped_column(Text)
+    next_steps: Mapped[str] = mapped_column(Text)
+    applicant_tasks: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(64))  # username
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    replied_by_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
+    __table_args__ = (Index("ix_feedback_case_request", "case_id", "request_id"),)
+
+
+class PortalLoginFailure(Base):
+    """A failed party login, kept to limit guessing of query codes: keyed by a hash of case number and ID number,
+    so the table holds no personal data."""
+
+    __tablename__ = "portal_login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (Index("ix_portal_login_failures_key_at", "key", "at"),)

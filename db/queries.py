@@ -190,3 +190,183 @@ async def public_list_page(
         .offset(offset)
     )
     return rows.all(), int(total or 0)
+
+
+# feedback and portal
+from datetime import datetime  # noqa: E402
+
+from sqlalchemy import delete, update  # noqa: E402
+
+from db.models import Feedback, PortalLoginFailure  # noqa: E402
+
+
+async def feedback_of_case(session: AsyncSession, *, case_id: str) -> Sequence[Feedback]:
+    """Every progress feedback of a case, oldest first."""
+    query = select(Feedback).where(Feedback.case_id == case_id)
+    return (await session.scalars(query.order_by(Feedback.submitted_at, Feedback.n))).all()
+
+
+async def feedback_by_id(session: AsyncSession, *, case_id: str, feedback_id: str) -> Feedback | None:
+    return await session.scalar(select(Feedback).where(Feedback.case_id == case_id, Feedback.id == feedback_id))
+
+
+async def feedback_by_request(session: AsyncSession, *, case_id: str, request_id: str) -> Feedback | None:
+    """The feedback a handler's Idempotency-Key already produced, if the workflow passed the key along."""
+    return await session.scalar(
+        select(Feedback).where(Feedback.case_id == case_id, Feedback.request_id == request_id).limit(1)
+    )
+
+
+async def last_feedback_at(session: AsyncSession, *, case_id: str) -> datetime | None:
+    return await session.scalar(select(func.max(Feedback.submitted_at)).where(Feedback.case_id == case_id))
+
+
+async def record_feedback_reply(
+    session: AsyncSession, *, case_id: str, feedback_id: str, text: str, party_id: int, at: datetime
+) -> bool:
+    """Record the applicant's views once: False when someone already replied (a single conditional update)."""
+    result = await session.execute(
+        update(Feedback)
+        .where(Feedback.case_id == case_id, Feedback.id == feedback_id, Feedback.reply.is_(None))
+        .values(reply=text, replied_at=at, replied_by_party_id=party_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def disclosed_nodes_of_case(session: AsyncSession, *, case_id: str) -> Sequence[Node]:
+    """The nodes parties may see (seed 001 第三条; non-disclosure approved under 第十三条 hides the rest)."""
+    query = select(Node).where(Node.case_id == case_id, Node.disclose.is_(True))
+    return (await session.scalars(query.order_by(Node.seq))).all()
+
+
+async def portal_failures_since(session: AsyncSession, *, key: str, since: datetime) -> int:
+    query = select(func.count()).where(PortalLoginFailure.key == key, PortalLoginFailure.at > since)
+    return int(await session.scalar(query) or 0)
+
+
+async def add_portal_failure(session: AsyncSession, *, key: str, at: datetime) -> None:
+    session.add(PortalLoginFailure(key=key, at=at))
+
+
+async def clear_portal_failures(session: AsyncSession, *, key: str) -> None:
+    """Forget a key's failures after a good login."""
+    await session.execute(delete(PortalLoginFailure).where(PortalLoginFailure.key == key))
+
+
+async def prune_portal_failures(session: AsyncSession, *, before: datetime) -> None:
+    """Drop failures too old to count against anyone."""
+    await session.execute(delete(PortalLoginFailure).where(PortalLoginFailure.at < before))
+
+
+# supervision
+import datetime as dt  # noqa: E402
+
+from db.models import ExtensionRequest, SupervisionRecord  # noqa: E402
+
+# An obligation on the supervision list, with its case's handler (username, name; None when unassigned).
+SupervisedRow = Row[ObligationRow, str | None, str | None]
+
+
+async def court_codes_in_subtree(session: AsyncSession, *, court_path: str) -> list[str]:
+    """A court and every court below it (Court.path is a prefix of its descendants' paths)."""
+    rows = await session.scalars(select(Court.code).where(Court.path.startswith(court_path)).order_by(Court.path))
+    return list(rows.all())
+
+
+async def supervised_obligations(
+    session: AsyncSession,
+    *,
+    court_path: str,
+    horizon: dt.datetime,
+    workflow_ids: Sequence[str] | None = None,
+) -> Sequence[SupervisedRow]:
+    """Open, running obligations of open cases in a court's subtree, due by ``horizon`` or past a ladder rung.
+
+    ``workflow_ids`` narrows the cases to those the visibility query found; paused obligations (a stay) are left
+    out, their clock does not run. Highest level first, then earliest due.
+    """
+    query = (
+        select(ObligationRow, Staff.username, Staff.name)
+        .join(Case, ObligationRow.case_id == Case.id)
+        .join(Court, Case.court_code == Court.code)
+        .outerjoin(Staff, Case.handler_id == Staff.id)
+        .where(
+            Court.path.startswith(court_path),
+            Case.status == "open",
+            ObligationRow.status == "open",
+            ObligationRow.paused.is_(False),
+            (ObligationRow.due_at <= horizon) | (ObligationRow.level >= 1),
+        )
+        .order_by(ObligationRow.level.desc(), ObligationRow.due_at, ObligationRow.id)
+    )
+    if workflow_ids is not None:
+        found: list[SupervisedRow] = []
+        ids = list(dict.fromkeys(workflow_ids))
+        for i in range(0, len(ids), 500):  # bounded IN lists
+            found.extend((await session.execute(query.where(Case.workflow_id.in_(ids[i : i + 500])))).all())
+        found.sort(key=lambda r: (-r[0].level, r[0].due_at, r[0].id))
+        return found
+    return (await session.execute(query)).all()
+
+
+async def rung_times(session: AsyncSession, *, case_ids: Sequence[str]) -> dict[tuple[str, str, str], dt.datetime]:
+    """When each rung of each obligation of these cases first reached someone: (case, obligation, rung) → time."""
+    times: dict[tuple[str, str, str], dt.datetime] = {}
+    ids = list(dict.fromkeys(case_ids))
+    for i in range(0, len(ids), 500):
+        rows = await session.execute(
+            select(
+                SupervisionRecord.case_id,
+                SupervisionRecord.obligation_id,
+                SupervisionRecord.rung,
+                func.min(SupervisionRecord.created_at),
+            )
+            .where(SupervisionRecord.case_id.in_(ids[i : i + 500]))
+            .group_by(SupervisionRecord.case_id, SupervisionRecord.obligation_id, SupervisionRecord.rung)
+        )
+        for case_id, obligation_id, rung, at in rows.all():
+            times[(case_id, obligation_id, rung)] = at
+    return times
+
+
+async def inbox(session: AsyncSession, *, staff_id: int, include_met: bool = False) -> Sequence[SupervisionRecord]:
+    """The supervision records (督办) addressed to one staff member, newest first; unmet ones only by default."""
+    query = select(SupervisionRecord).where(SupervisionRecord.staff_id == staff_id)
+    if not include_met:
+        query = query.where(SupervisionRecord.met_at.is_(None))
+    query = query.order_by(SupervisionRecord.created_at.desc(), SupervisionRecord.id.desc())
+    return (await session.scalars(query)).all()
+
+
+async def extensions_of_case(session: AsyncSession, *, case_id: str) -> Sequence[ExtensionRequest]:
+    query = select(ExtensionRequest).where(ExtensionRequest.case_id == case_id)
+    return (await session.scalars(query.order_by(ExtensionRequest.requested_at, ExtensionRequest.id))).all()
+
+
+async def extension_of_case(session: AsyncSession, *, case_id: str, extension_id: str) -> ExtensionRequest | None:
+    return await session.scalar(
+        select(ExtensionRequest).where(ExtensionRequest.case_id == case_id, ExtensionRequest.id == extension_id)
+    )
+
+
+async def obligation_of_case(session: AsyncSession, *, case_id: str, obligation_id: str) -> ObligationRow | None:
+    return await session.scalar(
+        select(ObligationRow).where(ObligationRow.case_id == case_id, ObligationRow.obligation_id == obligation_id)
+    )
+
+
+async def workflows_with_unconfirmed_obligations(session: AsyncSession, *, due_from: dt.datetime) -> Sequence[str]:
+    """Workflows of open cases with an open obligation computed on weekends alone, due at or after ``due_from``."""
+    rows = await session.scalars(
+        select(Case.workflow_id)
+        .join(ObligationRow, ObligationRow.case_id == Case.id)
+        .where(
+            Case.status == "open",
+            ObligationRow.status == "open",
+            ObligationRow.confirmed.is_(False),
+            ObligationRow.due_at >= due_from,
+        )
+        .distinct()
+        .order_by(Case.workflow_id)
+    )
+    return rows.all()

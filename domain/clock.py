@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar as _gregorian
 from datetime import date, datetime, time, timedelta, timezone
 
 BEIJING = timezone(timedelta(hours=8), "CST")
@@ -40,3 +41,10 @@ def format_beijing(moment: datetime) -> str:
 
 def format_day(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+def add_months(start: date, months: int) -> date:
+    """The corresponding day of the last month, or that month's last day if it has none (民法典 第二百零二条)."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    return date(year, month, min(start.day, _gregorian.monthrange(year, month)[1]))

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from domain.feedback import FeedbackResult
+
 CaseStatus = Literal["open", "closed"]
 
 
@@ -82,10 +84,12 @@ ExtensionStatus = Literal["pending", "approved", "refused"]
 
 
 class Extension(BaseModel):
-    """A request to extend the execution term (term-6m): the handler asks, the president decides."""
+    """A request needing a superior's approval: a longer term (the president decides) or a 终本 closure that
+    misses conditions (the bureau chief decides)."""
 
     id: str
-    months: int
+    kind: Literal["extension", "zhongben"] = "extension"
+    months: int = 0
     reason: str
     requested_by: str
     requested_at: AwareDatetime
@@ -103,7 +107,13 @@ class CaseState(BaseModel):
     obligations: list[Obligation] = Field(default_factory=list)
     extensions: list[Extension] = Field(default_factory=list)
     feedback_count: int = 0  # feedback checkpoints opened so far
+    feedback_given: int = 0
     stayed_at: AwareDatetime | None = None
+    last_node_at: dict[str, AwareDatetime] = Field(default_factory=dict)  # node type → its latest act
+    closure_mode: str | None = None
+    follow_ups: int = 0  # 终本 follow-up inquiries opened (zhongben-5y)
+    restored_as: str | None = None  # the case number of the restored (执恢) case
+    feedback_done: dict[str, FeedbackResult] = Field(default_factory=dict)  # request id → result
     node_count: int = 0
     node_types: list[str] = Field(default_factory=list)
     processed: dict[str, NodeResult] = Field(default_factory=dict)  # idempotency key → result
@@ -161,6 +171,7 @@ class SaveNodeInput(BaseModel):
 class CaseClosedInput(BaseModel):
     case_id: str
     closed_at: AwareDatetime
+    query_ends_at: AwareDatetime | None = None  # parties' online query ends 1 month after closure (query-1m)
 
 
 class NotifyInput(BaseModel):
@@ -214,3 +225,17 @@ class DecideExtensionInput(BaseModel):
     approve: bool
     decided_by: str
     note: str = ""
+
+
+class RequestZhongbenInput(BaseModel):
+    """The handler asks the bureau chief to approve a 终本 closure that misses conditions, with a reason."""
+
+    request_id: str
+    reason: str
+    requested_by: str
+
+
+class RestoredInput(BaseModel):
+    """The case was restored (恢复执行) as a new linked case: the 终本 follow-up ends."""
+
+    case_number: str

@@ -6,12 +6,11 @@ answer, and an activity records that answer in the workflow's history (ARCHITECT
 
 from __future__ import annotations
 
-import calendar as _gregorian
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from domain.calendar import Calendar
-from domain.clock import beijing_date, end_of_day
+from domain.clock import add_months, beijing_date, end_of_day
 from domain.errors import InvalidInput
 from domain.period_models import MAX_LENGTH, UNITS, Unit
 
@@ -55,13 +54,6 @@ def check_length(length: int, *, minimum: int = 1) -> int:
     if not minimum <= length <= MAX_LENGTH:
         raise InvalidInput(f"期间长度应在 {minimum} 至 {MAX_LENGTH} 之间 (length {length})", kind="InvalidLength")
     return length
-
-
-def add_months(start: date, months: int) -> date:
-    """The corresponding day of the last month, or that month's last day if it has none (民法典 第二百零二条)."""
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return date(year, month, min(start.day, _gregorian.monthrange(year, month)[1]))
 
 
 def _next_working_day(probe: _Probe, d: date) -> date:

@@ -70,3 +70,11 @@ def rung_message(court_name: str, *, case_number: str, subject: str, rung_name: 
     """A ladder reminder to court staff (seed 004): which case, which duty, by when."""
     state = "已超期" if overdue else "即将到期" if rung_name != "提醒承办人" else "已开始计算"
     return f"【{court_name}】督办（{rung_name}）：{case_number}案件“{subject}”期限至{due}，{state}，请及时处理。"
+
+
+def feedback_message(sig: Signature, *, case_number: str, n: int) -> str:
+    """The n-th progress feedback is ready (seed 002 第五条); the full text is only in the portal (seed 001 第九条)."""
+    return (
+        f"【{sig.court_name}】您申请执行的{case_number}案件第{n}次执行进展已反馈，"
+        f"请凭身份证号码、手机号码和{QUERY_CODE_LABEL}登录查看全文并提出意见。{sig.contact()}"
+    )

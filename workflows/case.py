@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.clock import BEIJING, beijing_date, format_day, start_of_day
     from domain.errors import CaseClosed, Conflict, InvalidInput, NotFound, YgError
+    from domain.feedback import SAVE_FEEDBACK, SUBMIT_FEEDBACK, FeedbackResult, SaveFeedbackInput, SubmitFeedbackInput
     from domain.models import (
         CaseClosedInput,
         CaseInput,
@@ -42,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
         RecordedNode,
         RecordNodeInput,
         RequestExtensionInput,
+        RequestZhongbenInput,
+        RestoredInput,
         SaveExtensionInput,
         SaveNodeInput,
         SaveObligationInput,
@@ -49,7 +52,18 @@ with workflow.unsafe.imports_passed_through():
     from domain.node_rules import check_node
     from domain.nodes import node_type
     from domain.period_models import COMPUTE_DUE, WARN_AT, DueInput, DueResult, WarnInput, WarnResult
+    from domain.public_lists import (
+        APPLY_NODE_TO_PUBLIC_LISTS,
+        LIST_UNFINISHED_CASE,
+        MASK_CASE_ENTRIES,
+        CaseListInput,
+        MaskInput,
+        MaskResult,
+        PublicListChange,
+        PublicListNodeInput,
+    )
     from domain.rules import LEVELS, RUNG_NAMES, feedback_checkpoint_months, rule_set
+    from domain.zhongben import ZHONGBEN_MODE, unmet_conditions
     from workflows import search_attributes as sa
 
 # Database writes and SMS are retried until they succeed: a deadline or a message is never dropped.
@@ -69,6 +83,10 @@ RECORD_NODE = "record_node"
 REQUEST_EXTENSION = "request_extension"
 DECIDE_EXTENSION = "decide_extension"
 CALENDAR_CHANGED = "calendar_changed"
+REQUEST_ZHONGBEN = "request_zhongben_exception"
+RESTORED = "restored"
+# Masking is retried until every public list confirms; the mask-5wd ladder escalates meanwhile (seed 002 第十二条).
+MASK_RETRY = RetryPolicy(initial_interval=timedelta(minutes=1), maximum_interval=timedelta(hours=1))
 SMS_TIMEOUT = timedelta(minutes=2)
 
 
@@ -83,6 +101,8 @@ class CaseWorkflow:
         self._changed = False  # an update or signal changed the obligations: recompute the next wake-up
         self._recompute_unconfirmed = False
         self._visible: tuple[object, ...] | None = None
+        self._masking = False
+        self._mask_task: asyncio.Task[None] | None = None
 
     @workflow.run
     async def run(self, inp: CaseInput) -> str:
@@ -92,9 +112,14 @@ class CaseWorkflow:
                 CaseOpenedInput(case_id=inp.case_id, opened_at=workflow.now()),
                 "登记立案 (case opened in the read model)",
             )
+            await self._db(
+                LIST_UNFINISHED_CASE, CaseListInput(case_id=inp.case_id), "列入未结案件公开名单", PublicListChange
+            )
             await self._open_filing_obligations()
             self._state.opened = True
             await self._notify("filed", None, "立案短信 (filing SMS with query codes)")
+        elif self._mask_obligations():
+            self._start_masking()  # a run that continued as new picks up unconfirmed masking
         while True:
             await self._publish_visibility()
             wake = self._next_wake()
@@ -106,7 +131,7 @@ class CaseWorkflow:
                         bool(self._state.pending_notices)
                         or self._changed
                         or self._recompute_unconfirmed
-                        or self._state.status == "closed"
+                        or (self._state.status == "closed" and not self._open_obligations() and not self._masking)
                         or self._should_continue_as_new()
                     ),
                     timeout=timeout,
@@ -123,15 +148,15 @@ class CaseWorkflow:
                 node_id = self._state.pending_notices[0]
                 await self._notify(f"node:{node_id}", node_id, f"节点短信 (node SMS) {node_id}")
                 self._state.pending_notices.pop(0)
-            if self._state.status == "closed":
+            if self._state.status == "closed" and not self._open_obligations() and not self._masking:
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                if not self._state.pending_notices:
+                if not self._state.pending_notices and not self._open_obligations():
                     await self._publish_visibility()
                     workflow.logger.info("case closed", extra={"case_id": inp.case_id})
                     return "closed"
-            elif self._should_continue_as_new():
+            elif self._should_continue_as_new() and not self._masking:
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                if not self._state.pending_notices:
+                if not self._state.pending_notices and not self._masking:
                     workflow.continue_as_new(inp.model_copy(update={"state": self._state}))
 
     def _should_continue_as_new(self) -> bool:
@@ -304,7 +329,9 @@ class CaseWorkflow:
             if ob.rule == "entry-3d" and node.occurred_at < start_of_day(beijing_date(ob.start)):
                 continue  # the announcement of a scheduled act does not record the act itself
             await self._meet(ob, now)
-            if ob.rule == "entry-3d":
+            if ob.rule == "zhongben-5y":
+                await self._open_follow_up()
+            if ob.rule in ("entry-3d", "zhongben-5y"):
                 break
         scheduled = node.fields.get("scheduled_at")
         if scheduled:
@@ -333,9 +360,61 @@ class CaseWorkflow:
                     await self._schedule(ob)
                     await self._save(ob)
         if node.type == "closure":
-            for ob in self._open_obligations():
+            for ob in self._open_obligations():  # closure ends the open clocks, recording those already late
                 await self._meet(ob, now, status="ended")
         self._changed = True
+
+    async def _after_closure(self, now: datetime) -> None:
+        """Closure: query ends in 1 month, public entries are masked within 5 working days, 终本 is followed up."""
+        workflow.upsert_search_attributes([sa.STATUS.value_set("closed")])
+        query_end = await self._due(now, self._rules.rule("query-1m").length, "months")
+        await self._db(
+            MARK_CASE_CLOSED,
+            CaseClosedInput(case_id=self._inp.case_id, closed_at=now, query_ends_at=query_end.due_at),
+            "登记结案 (case closed in the read model)",
+        )
+        await self._open("mask-5wd", "mask-5wd", "结案后屏蔽公开名单信息", now, met_by=[])
+        if self._state.closure_mode == "执行完毕" and "dishonest_listing" in self._state.last_node_at:
+            await self._open("delist-3wd", "delist-3wd", "全部履行后删除失信名单信息", now, met_by=[])
+        self._start_masking()
+        if self._state.closure_mode == ZHONGBEN_MODE:
+            await self._open_follow_up()
+
+    def _mask_obligations(self) -> list[Obligation]:
+        return [ob for ob in self._open_obligations() if ob.rule in ("mask-5wd", "delist-3wd")]
+
+    def _start_masking(self) -> None:
+        """Mask every public entry of the case in the background; the ladder watches the deadline meanwhile."""
+        self._masking = True
+        self._mask_task = asyncio.create_task(self._mask())  # deterministic: the workflow's own event loop
+
+    async def _mask(self) -> None:
+        result = await workflow.execute_activity(
+            MASK_CASE_ENTRIES,
+            MaskInput(case_id=self._inp.case_id, lists=None, reason="closure"),
+            result_type=MaskResult,
+            start_to_close_timeout=SMS_TIMEOUT,
+            retry_policy=MASK_RETRY,
+            summary="屏蔽公开名单 (mask public lists until every list confirms)",
+        )
+        for ob in self._mask_obligations():
+            await self._meet(ob, result.confirmed_at)
+        self._masking = False
+        self._changed = True
+
+    def _follow_up_active(self) -> bool:
+        return self._state.closure_mode == ZHONGBEN_MODE and self._state.restored_as is None
+
+    async def _open_follow_up(self) -> None:
+        """The next 6-monthly network inquiry after 终本, for 5 years (终本规定 第九条)."""
+        rule = self._rules.rule("zhongben-5y")
+        if self._state.follow_ups >= rule.params["years"] * 12 // rule.length or self._state.closed_at is None:
+            return
+        self._state.follow_ups += 1
+        n = self._state.follow_ups
+        await self._open(
+            f"zhongben-5y:{n}", "zhongben-5y", f"终本后第{n}次网络查控", self._state.closed_at, length=rule.length * n
+        )
 
     async def _publish_visibility(self) -> None:
         """Earliest due and overdue level as search attributes, so supervision can list cases (no personal data)."""
@@ -385,6 +464,10 @@ class CaseWorkflow:
         if closing:
             self._state.status = "closed"
             self._state.closed_at = now
+            self._state.closure_mode = inp.fields.get("mode")
+        previous = self._state.last_node_at.get(nt.code)
+        if previous is None or inp.occurred_at > previous:
+            self._state.last_node_at[nt.code] = inp.occurred_at
         entry = await self._due(inp.occurred_at, self._rules.rule("entry-3d").length, "days")
         node = RecordedNode(
             node_id=node_id,
@@ -407,14 +490,15 @@ class CaseWorkflow:
             SaveNodeInput(case_id=self._inp.case_id, node=node),
             f"保存节点 (save node) {nt.name} {node.node_id}",
         )
+        await self._db(
+            APPLY_NODE_TO_PUBLIC_LISTS,
+            PublicListNodeInput(case_id=self._inp.case_id, node_id=node.node_id),
+            f"公开名单 (public lists) {nt.name}",
+            PublicListChange,
+        )
         await self._apply_node(node)
         if closing:
-            workflow.upsert_search_attributes([sa.STATUS.value_set("closed")])
-            await self._db(
-                MARK_CASE_CLOSED,
-                CaseClosedInput(case_id=self._inp.case_id, closed_at=now),
-                "登记结案 (case closed in the read model)",
-            )
+            await self._after_closure(now)
         if node.disclose:
             self._state.pending_notices.append(node.node_id)
         workflow.logger.info(
@@ -430,7 +514,7 @@ class CaseWorkflow:
         self._refuse_unless(lambda: self._check_node(inp))
 
     def _check_node(self, inp: RecordNodeInput) -> None:
-        if self._state.status == "closed":
+        if self._state.status == "closed" and not (inp.type == "network_inquiry" and self._follow_up_active()):
             raise CaseClosed("案件已结案，不能再录入节点")
         check_node(
             type_code=inp.type,
@@ -439,6 +523,16 @@ class CaseWorkflow:
             filed_on=self._inp.filed_on,
             now=workflow.now(),
         )
+        if inp.type == "closure" and inp.fields.get("mode") == ZHONGBEN_MODE:
+            unmet = unmet_conditions(
+                filed_on=self._inp.filed_on, last_at=self._state.last_node_at, closing_at=inp.occurred_at
+            )
+            approved = any(e.kind == "zhongben" and e.status == "approved" for e in self._state.extensions)
+            if unmet and not approved:
+                raise Conflict(
+                    "不符合终结本次执行程序的条件：" + "；".join(unmet) + "。如确需终本，请说明理由并报执行局长批准。",
+                    kind="ZhongbenConditionsUnmet",
+                )
 
     @staticmethod
     def _refuse_unless(check: Callable[[], None]) -> None:
@@ -503,7 +597,7 @@ class CaseWorkflow:
         ext.decided_by, ext.decided_at, ext.note = inp.decided_by, workflow.now(), inp.note
         await self._save_extension(ext)
         term = self._term()
-        if inp.approve and term is not None:
+        if inp.approve and ext.kind == "extension" and term is not None:
             term.length += ext.months
             await self._schedule(term)
             await self._save(term)
@@ -536,6 +630,100 @@ class CaseWorkflow:
             SaveExtensionInput(case_id=self._inp.case_id, extension=ext),
             f"延长执行期限申请 (term extension) {ext.status}",
         )
+
+    @workflow.update(name=REQUEST_ZHONGBEN)
+    async def request_zhongben_exception(self, inp: RequestZhongbenInput) -> Extension:
+        """The handler asks the bureau chief to approve a 终本 closure that misses conditions (seed 003)."""
+        existing = next((e for e in self._state.extensions if e.id == inp.request_id), None)
+        if existing is not None:
+            return existing
+        ext = Extension(
+            id=inp.request_id,
+            kind="zhongben",
+            reason=inp.reason,
+            requested_by=inp.requested_by,
+            requested_at=workflow.now(),
+            note="；".join(
+                unmet_conditions(
+                    filed_on=self._inp.filed_on, last_at=self._state.last_node_at, closing_at=workflow.now()
+                )
+            ),
+        )
+        self._state.extensions.append(ext)
+        await self._save_extension(ext)
+        return ext
+
+    @request_zhongben_exception.validator
+    def _check_request_zhongben(self, inp: RequestZhongbenInput) -> None:
+        def check() -> None:
+            if any(e.id == inp.request_id for e in self._state.extensions):
+                return
+            if self._state.status == "closed":
+                raise CaseClosed("案件已结案")
+            if not inp.reason.strip():
+                raise InvalidInput("请说明终本的理由", kind="MissingField")
+            if any(e.kind == "zhongben" and e.status == "pending" for e in self._state.extensions):
+                raise Conflict("已有待审批的终本申请", kind="ExtensionPending")
+
+        self._refuse_unless(check)
+
+    @workflow.update(name=SUBMIT_FEEDBACK)
+    async def submit_feedback(self, inp: SubmitFeedbackInput) -> FeedbackResult:
+        """Progress feedback to the applicant: meets the earliest feedback obligation whose checkpoint came."""
+        done = self._state.feedback_done.get(inp.request_id)
+        if done is not None:
+            return done
+        now = workflow.now()
+        self._state.feedback_given += 1
+        due = [ob for ob in self._open_obligations() if ob.rule == "feedback" and ob.opened_at <= now]
+        ob = min(due, key=lambda o: o.due_at) if due else None
+        result = FeedbackResult(
+            feedback_id=str(workflow.uuid4()),
+            n=self._state.feedback_given,
+            obligation_id=ob.id if ob else None,
+            late=bool(ob and now > ob.due_at),
+        )
+        self._state.feedback_done[inp.request_id] = result
+        await self._db(
+            SAVE_FEEDBACK,
+            SaveFeedbackInput(
+                case_id=self._inp.case_id,
+                feedback_id=result.feedback_id,
+                n=result.n,
+                obligation_id=result.obligation_id,
+                measures=inp.measures,
+                next_steps=inp.next_steps,
+                applicant_tasks=inp.applicant_tasks,
+                submitted_by=inp.submitted_by,
+                submitted_at=now,
+                late=result.late,
+            ),
+            f"保存执行进展反馈 (feedback) 第{result.n}次",
+        )
+        if ob is not None:
+            await self._meet(ob, now)
+        await self._notify(f"feedback:{result.feedback_id}", None, f"反馈短信 (feedback SMS) 第{result.n}次")
+        return result
+
+    @submit_feedback.validator
+    def _check_submit_feedback(self, inp: SubmitFeedbackInput) -> None:
+        def check() -> None:
+            if inp.request_id in self._state.feedback_done:
+                return
+            if self._state.status == "closed":
+                raise CaseClosed("案件已结案，无需再反馈执行进展")
+            if not (inp.measures.strip() or inp.next_steps.strip()):
+                raise InvalidInput("请填写已采取的执行措施或下一步执行计划", kind="MissingField")
+
+        self._refuse_unless(check)
+
+    @workflow.signal(name=RESTORED)
+    async def restored(self, inp: RestoredInput) -> None:
+        """Restored as a new linked case (恢复执行): the 终本 follow-up ends here."""
+        self._state.restored_as = inp.case_number
+        for ob in self._open_obligations():
+            if ob.rule == "zhongben-5y":
+                await self._meet(ob, workflow.now(), status="ended")
 
     @workflow.signal(name=CALENDAR_CHANGED)
     def calendar_changed(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -11,6 +13,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import require_role
 from api.deps import CurrentStaff, SessionDep, TemporalDep
@@ -18,9 +21,11 @@ from api.errors import ERROR_RESPONSES
 from db import queries
 from db.models import CalendarAlert, CalendarAudit, HolidaySchedule
 from domain.calendar import PUBLISHED_LAST_YEAR, ScheduledDay, Source, check_schedule
-from domain.errors import Conflict
+from domain.clock import start_of_day
+from domain.errors import Conflict, Unavailable
 from domain.period_models import MAX_LENGTH, Unit
 from domain.periods import compute_period
+from workflows.case import CALENDAR_CHANGED
 
 router = APIRouter(prefix="/api", tags=["calendar"], responses=ERROR_RESPONSES)
 
@@ -88,7 +93,35 @@ class AuditsOut(BaseModel):
 
 
 async def notify_schedule_entered(client: Client, session: AsyncSession, year: int) -> None:
-    """Signals the workflows of open cases that ``year``'s schedule was entered, so they recompute their deadlines."""
+    """Signals the workflows of open cases that ``year``'s schedule was entered, so they recompute their deadlines.
+
+    Only cases with an open deadline computed on weekends alone that could reach into ``year``; a workflow that is
+    gone (ended, or deleted by retention) has nothing to recompute.
+    """
+    workflow_ids = await queries.workflows_with_unconfirmed_obligations(
+        session, due_from=start_of_day(date(year, 1, 1))
+    )
+    batch = 50  # signals in flight at once
+    failed = 0
+
+    async def signal(workflow_id: str) -> None:
+        nonlocal failed
+        try:
+            await client.get_workflow_handle(workflow_id).signal(CALENDAR_CHANGED)
+        except RPCError as e:
+            if e.status != RPCStatusCode.NOT_FOUND:
+                failed += 1
+                logging.getLogger(__name__).warning(
+                    "calendar_changed not delivered", extra={"workflow_id": workflow_id, "error": str(e)}
+                )
+
+    for i in range(0, len(workflow_ids), batch):
+        await asyncio.gather(*(signal(w) for w in workflow_ids[i : i + batch]))
+    if failed:
+        raise Unavailable(
+            f"{year}年安排已保存，但有{failed}个案件流程未能收到通知，请再次提交同一安排 (retry the same PUT)",
+            kind="TemporalUnavailable",
+        )
 
 
 @router.get("/periods")

@@ -21,6 +21,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
 from activities import Deps
+from activities.public_lists import PublicListPublisher
 from core.settings import Settings
 from db.demo import seed
 from db.engine import make_engine, make_sessions
@@ -60,7 +61,12 @@ class World:
                 workflow_id=f"case-{case_id}",
                 created_at=datetime.now(UTC),
             )
-            case.parties = [Party(role="applicant", name="张三", id_number="530102199001011234", phone=f"139{n:08d}")]
+            case.parties = [
+                Party(role="applicant", name="张三", id_number="530102199001011234", phone=f"139{n:08d}"),
+                Party(
+                    role="respondent", name="李四", id_number="530103198502023456", address="云南省昆明市五华区某路1号"
+                ),
+            ]
             s.add(case)
         start = WithStartWorkflowOperation(
             CaseWorkflow.run,
@@ -112,7 +118,9 @@ async def _quiet(handle: WorkflowHandle) -> None:
 
 
 class WorldFactory(Protocol):
-    def __call__(self, client: Client, *, cache: bool = True) -> Awaitable[World]: ...
+    def __call__(
+        self, client: Client, *, cache: bool = True, publisher: PublicListPublisher | None = None
+    ) -> Awaitable[World]: ...
 
 
 @pytest.fixture
@@ -123,9 +131,9 @@ async def make_world(sqlite_url: str) -> AsyncIterator[WorldFactory]:
         await seed(s)
     worlds: list[World] = []
 
-    async def factory(client: Client, *, cache: bool = True) -> World:
+    async def factory(client: Client, *, cache: bool = True, publisher: PublicListPublisher | None = None) -> World:
         settings = make_settings(database_url=sqlite_url)
-        worker = RunningWorker(client, settings, Deps(sessions, outbox()), cache=cache)
+        worker = RunningWorker(client, settings, Deps(sessions, outbox(), publisher), cache=cache)
         await worker.start()
         world = World(client, settings, sessions, worker)
         worlds.append(world)

@@ -1,0 +1,162 @@
+"""Party login to the portal (seed 001 第九条): ID number + mobile + query code → a party token.
+
+A party token is signed with a key derived from the settings' secret and carries its own audience, so it is
+refused on every staff endpoint, and a staff token is refused here. It also carries a fingerprint of the
+party's query-code hash: when the query code changes (an agent dismissed, seed 002 第四条) old tokens stop working.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import jwt
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.schemas import PortalLoginIn, Token
+from api.security import ALGORITHM
+from db import queries
+from db.models import Case, Party
+from domain.case_numbers import parse_case_number
+from domain.clock import beijing_date, format_day
+from domain.errors import Forbidden, InvalidInput, NotAuthenticated, YgError
+from domain.phones import normalise
+from domain.secrets import hash_secret, verify_secret
+
+PORTAL_AUDIENCE = "yangguang-portal"
+PORTAL_SCOPE = "party"
+PORTAL_TOKEN_MINUTES = 30
+# Who may query (seed 002 第三条): the applicant and its agents; respondents receive no query code.
+PORTAL_ROLES = ("applicant", "agent")
+# Guessing a query code: at most 5 failures per case number and ID number in 15 minutes.
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+WRONG_LOGIN = "案号、证件号码、手机号码或查询码不正确 (wrong login data)"
+
+
+class TooManyAttempts(YgError):
+    status = 429
+    kind = "TooManyAttempts"
+
+
+@dataclass(frozen=True)
+class PortalUser:
+    """The logged-in party and its case."""
+
+    party: Party
+    case: Case
+
+
+def _signing_key(secret: str) -> str:
+    """Party tokens are signed with their own key: a staff token can never verify as a party token."""
+    return hashlib.sha256(f"portal:{secret}".encode()).hexdigest()
+
+
+def code_fingerprint(query_code_hash: str) -> str:
+    return hashlib.sha256(query_code_hash.encode()).hexdigest()[:16]
+
+
+def issue_party_token(party: Party, *, secret: str, minutes: int = PORTAL_TOKEN_MINUTES) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": f"party:{party.id}",
+        "aud": PORTAL_AUDIENCE,
+        "scope": PORTAL_SCOPE,
+        "case": party.case_id,
+        "qc": code_fingerprint(party.query_code_hash or ""),
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
+    return jwt.encode(claims, _signing_key(secret), algorithm=ALGORITHM)
+
+
+def check_query_open(case: Case, now: datetime) -> None:
+    """Online query ends one month after closure (seed 002 第四条, rule query-1m)."""
+    if case.query_ends_at is not None and now > case.query_ends_at:
+        raise Forbidden(
+            f"本案已结案，网上查询已于{format_day(beijing_date(case.query_ends_at))}结束"
+            "（案件办结后一个月不再提供网上查询），如需了解案件情况请联系执行法院",
+            kind="QueryEnded",
+        )
+
+
+async def party_of_token(session: AsyncSession, token: str, *, secret: str) -> PortalUser:
+    """The party a valid portal token was issued to, while its query code and the online query last."""
+    try:
+        claims = jwt.decode(
+            token,
+            _signing_key(secret),
+            algorithms=[ALGORITHM],
+            audience=PORTAL_AUDIENCE,
+            options={"require": ["exp", "sub", "aud", "case", "qc"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise NotAuthenticated("登录已过期，请重新登录 (token expired)", kind="TokenExpired") from None
+    except jwt.InvalidTokenError:
+        raise NotAuthenticated("登录凭证无效，请重新登录 (invalid token)", kind="InvalidToken") from None
+    kind, _, ident = str(claims["sub"]).partition(":")
+    party = await session.get(Party, int(ident)) if kind == "party" and ident.isdigit() else None
+    if (
+        party is None
+        or claims.get("scope") != PORTAL_SCOPE
+        or party.case_id != claims["case"]
+        or party.role not in PORTAL_ROLES
+        or not party.query_code_hash
+        or code_fingerprint(party.query_code_hash) != claims["qc"]
+    ):
+        raise NotAuthenticated("查询码已变更或登录凭证无效，请重新登录 (invalid token)", kind="InvalidToken")
+    case = await queries.case_by_id(session, case_id=party.case_id)
+    assert case is not None  # a party row always has its case
+    check_query_open(case, datetime.now(UTC))
+    return PortalUser(party=party, case=case)
+
+
+def _case_number(raw: str) -> str:
+    try:
+        return parse_case_number(raw).text
+    except InvalidInput:
+        return raw.strip()
+
+
+def _id_number(raw: str) -> str:
+    return raw.strip().upper()  # the check character X is often typed lower-case
+
+
+@cache
+def _decoy_hash() -> str:
+    """Verified when no party matches, so a wrong case number costs the same time as a wrong query code."""
+    return hash_secret("decoy-query-code")
+
+
+async def portal_login(session: AsyncSession, body: PortalLoginIn, *, secret: str) -> Token:
+    """Check the four items; one generic answer for any mismatch, and a limit on failures (seed 001 第九条)."""
+    number, id_number = _case_number(body.case_number), _id_number(body.id_number)
+    phone, code = normalise(body.phone), body.query_code.strip().upper()
+    key = hashlib.sha256(f"{number}\n{id_number}".encode()).hexdigest()
+    now = datetime.now(UTC)
+    if await queries.portal_failures_since(session, key=key, since=now - FAILURE_WINDOW) >= MAX_FAILURES:
+        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
+        raise TooManyAttempts(f"登录失败次数过多，请{minutes}分钟后再试 (too many failed attempts)")
+    case = await queries.case_by_number(session, case_number=number)
+    candidates = [
+        p
+        for p in (case.parties if case else [])
+        if p.role in PORTAL_ROLES
+        and p.query_code_hash
+        and _id_number(p.id_number or "") == id_number
+        and p.phone == phone
+    ]
+    party = next((p for p in candidates if verify_secret(p.query_code_hash or "", code)), None)
+    if not candidates:
+        verify_secret(_decoy_hash(), code)
+    if case is None or party is None:
+        await queries.prune_portal_failures(session, before=now - FAILURE_WINDOW)
+        await queries.add_portal_failure(session, key=key, at=now)
+        await session.commit()
+        raise NotAuthenticated(WRONG_LOGIN, kind="WrongCredentials")
+    check_query_open(case, now)
+    await queries.clear_portal_failures(session, key=key)
+    await session.commit()
+    return Token(access_token=issue_party_token(party, secret=secret), expires_in=PORTAL_TOKEN_MINUTES * 60)

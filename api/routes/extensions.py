@@ -1,0 +1,136 @@
+"""Extending the execution term (延长执行期限, 法发〔2006〕35号): the handler asks, the president or vice president
+decides, the case's workflow moves the term and tells the applicant (DOMAIN.md → term-6m)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Response, status
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.access import require_role, visible_case
+from api.deps import CurrentStaff, SessionDep, TemporalDep
+from api.errors import ERROR_RESPONSES
+from api.refusals import refusal
+from api.schemas import ExtensionDecided, ExtensionDecisionIn, ExtensionIn, ExtensionOut, ExtensionsOut
+from db import queries
+from db.models import Case, ExtensionRequest
+from domain.errors import CaseClosed, Conflict, Forbidden, InvalidInput, Unavailable
+from domain.models import DecideExtensionInput, Extension, RequestExtensionInput
+from workflows.case import DECIDE_EXTENSION, REQUEST_EXTENSION
+
+router = APIRouter(prefix="/api/cases", tags=["extensions"], responses=ERROR_RESPONSES)
+
+APPROVERS = ("president", "vice_president")
+ExtensionId = Annotated[str, Path(min_length=1, max_length=64, description="延长申请编号")]
+
+
+def _out(case_id: str, e: Extension | ExtensionRequest) -> ExtensionOut:
+    return ExtensionOut(
+        id=e.id,
+        case_id=case_id,
+        months=e.months,
+        reason=e.reason,
+        status=e.status,
+        requested_by=e.requested_by,
+        requested_at=e.requested_at,
+        decided_by=e.decided_by,
+        decided_at=e.decided_at,
+        note=e.note,
+    )
+
+
+def request_id_for(case_id: str, idempotency_key: str | None) -> str:
+    """Deterministic from the case and the caller's key (decision 2); unique across cases, it is the row's key."""
+    if idempotency_key is None:
+        return "ext-" + uuid.uuid4().hex
+    if len(idempotency_key) > 128:
+        raise InvalidInput("Idempotency-Key 不能超过128个字符", kind="InvalidIdempotencyKey")
+    return "ext-" + hashlib.sha256(f"{case_id}:{idempotency_key}".encode()).hexdigest()[:40]
+
+
+async def _execute(client: Client, case: Case, update: str, arg: BaseModel, *, update_id: str) -> Extension:
+    """Send an extension update; the validator's refusal becomes the caller's 4xx."""
+    handle = client.get_workflow_handle(case.workflow_id)
+    try:
+        result: Extension = await handle.execute_update(update, arg, id=update_id, result_type=Extension)
+    except WorkflowUpdateFailedError as e:
+        raise refusal(e, failed="延长执行期限未能办理") from None
+    except RPCError as e:
+        if e.status == RPCStatusCode.NOT_FOUND:
+            raise CaseClosed("案件流程已结束，无需延长执行期限") from None
+        raise Unavailable("流程服务暂不可用，请稍后重试 (Temporal unavailable)", kind="TemporalUnavailable") from e
+    return result
+
+
+@router.get("/{case_id}/extensions")
+async def list_extensions(case_id: str, staff: CurrentStaff, session: SessionDep) -> ExtensionsOut:
+    """The case's term-extension requests and their decisions, oldest first."""
+    case = await visible_case(session, staff, case_id)
+    return ExtensionsOut(items=[_out(case.id, e) for e in await queries.extensions_of_case(session, case_id=case.id)])
+
+
+@router.post("/{case_id}/extensions", status_code=status.HTTP_201_CREATED)
+async def request_extension(
+    case_id: str,
+    body: ExtensionIn,
+    staff: CurrentStaff,
+    session: SessionDep,
+    client: TemporalDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> ExtensionOut:
+    """Ask for a longer term (the case's handler), at least 5 days before it expires; the same key again → 200."""
+    case = await visible_case(session, staff, case_id)
+    if staff.id != case.handler_id:
+        raise Forbidden("只有本案承办人可以申请延长执行期限 (not the handler of this case)", kind="NotHandler")
+    request_id = request_id_for(case.id, idempotency_key)
+    done = await queries.extension_of_case(session, case_id=case.id, extension_id=request_id)
+    if done is not None:
+        response.status_code = status.HTTP_200_OK
+        return _out(case.id, done)
+    if case.status == "closed":
+        raise CaseClosed("案件已结案，无需延长执行期限")
+    ext = await _execute(
+        client,
+        case,
+        REQUEST_EXTENSION,
+        RequestExtensionInput(
+            request_id=request_id, months=body.months, reason=body.reason, requested_by=staff.username
+        ),
+        update_id=request_id,
+    )
+    return _out(case.id, ext)
+
+
+@router.post("/{case_id}/extensions/{extension_id}/decision")
+async def decide_extension(
+    case_id: str,
+    extension_id: ExtensionId,
+    body: ExtensionDecisionIn,
+    staff: CurrentStaff,
+    session: SessionDep,
+    client: TemporalDep,
+) -> ExtensionDecided:
+    """Approve or refuse (the president or vice president of the case's court); approval moves the term."""
+    case = await visible_case(session, staff, case_id)
+    require_role(staff, *APPROVERS)
+    if staff.court_code != case.court_code:
+        raise Forbidden("只有本院院长或分管副院长可以审批延长执行期限", kind="OtherCourt")
+    decision = "approved" if body.approve else "refused"
+    ext = await _execute(
+        client,
+        case,
+        DECIDE_EXTENSION,
+        DecideExtensionInput(request_id=extension_id, approve=body.approve, decided_by=staff.username, note=body.note),
+        update_id="decide-" + hashlib.sha256(f"{extension_id}:{decision}".encode()).hexdigest()[:40],
+    )
+    if ext.status != decision:
+        done = "批准" if ext.status == "approved" else "驳回"
+        raise Conflict(f"该延长申请已由{ext.decided_by}{done}，不能再作相反决定", kind="ExtensionDecided")
+    term = await queries.obligation_of_case(session, case_id=case.id, obligation_id="term-6m")
+    return ExtensionDecided(**_out(case.id, ext).model_dump(), term_due_at=term.due_at if term else None)

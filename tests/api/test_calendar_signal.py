@@ -1,0 +1,129 @@
+"""Entering a holiday schedule tells the open cases whose deadlines were computed on weekends alone
+(DOMAIN.md → Time): they recompute them and the deadlines become confirmed."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from db import queries
+from db.models import ObligationRow
+from domain.calendar import PUBLISHED_LAST_YEAR
+from domain.clock import BEIJING
+from tests.api.conftest import Api
+from tests.api.helpers import case_body, eventually, now_iso
+from workflows.case import CALENDAR_CHANGED
+
+
+async def _file(api: Api, **overrides: Any) -> dict[str, Any]:
+    r = await api.as_("registrar", "POST", "/api/cases", json=case_body(**overrides))
+    assert r.status_code == 201, r.text
+    filed: dict[str, Any] = r.json()
+    return filed
+
+
+async def _obligations(api: Api, case_id: str) -> list[dict[str, Any]]:
+    r = await api.as_("handler", "GET", f"/api/cases/{case_id}")
+    assert r.status_code == 200, r.text
+    obligations: list[dict[str, Any]] = r.json()["obligations"]
+    return obligations
+
+
+async def _signals(env: WorkflowEnvironment, workflow_id: str) -> list[str]:
+    history = await env.client.get_workflow_handle(workflow_id).fetch_history()
+    return [
+        e.workflow_execution_signaled_event_attributes.signal_name
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    ]
+
+
+async def _quiet(api: Api, case_id: str) -> None:
+    """Wait until the workflow fired the rungs already due at filing: it writes no obligation row for weeks."""
+    now = datetime.now(BEIJING)
+
+    def fired(obs: list[dict[str, Any]]) -> bool:
+        return all("remind_open" in o["rungs_fired"] for o in obs if datetime.fromisoformat(o["opened_at"]) <= now)
+
+    assert fired(await eventually(lambda: _obligations(api, case_id), fired))
+
+
+def _due_day(ob: dict[str, Any]) -> date:
+    return datetime.fromisoformat(ob["due_at"]).astimezone(BEIJING).date()
+
+
+async def test_entered_schedule_signals_only_cases_with_unconfirmed_deadlines(
+    api: Api, dev_env: WorkflowEnvironment
+) -> None:
+    unconfirmed = await _file(api)
+    obligations = await _obligations(api, unconfirmed["case_id"])
+    term = next(o for o in obligations if o["rule"] == "term-6m")
+    year = _due_day(term).year
+    if year <= PUBLISHED_LAST_YEAR or term["confirmed"]:
+        pytest.skip(f"the term ends in {year}, a year with a published schedule: nothing to confirm")
+
+    # An open case whose deadlines are all confirmed (made so in the read model), a closed case, and an
+    # open case whose workflow is gone: none of them is signalled, and the gone one does not fail the request.
+    confirmed = await _file(api)
+    await _quiet(api, confirmed["case_id"])
+    async with api.sessions() as s:
+        await s.execute(
+            update(ObligationRow).where(ObligationRow.case_id == confirmed["case_id"]).values(confirmed=True)
+        )
+        await s.commit()
+    closed = await _file(api)
+    closure = {"type": "closure", "occurred_at": now_iso(-timedelta(minutes=1)), "mode": "执行完毕"}
+    r = await api.as_("handler", "POST", f"/api/cases/{closed['case_id']}/nodes", json=closure)
+    assert r.status_code == 201, r.text
+    gone = await _file(api)
+    await dev_env.client.get_workflow_handle(gone["workflow_id"]).terminate(reason="test: workflow gone")
+
+    async with api.sessions() as s:
+        selected = set(
+            await queries.workflows_with_unconfirmed_obligations(s, due_from=datetime(year, 1, 1, tzinfo=BEIJING))
+        )
+        later = await queries.workflows_with_unconfirmed_obligations(
+            s, due_from=datetime(year + 1, 1, 1, tzinfo=BEIJING)
+        )
+    assert selected == {unconfirmed["workflow_id"], gone["workflow_id"]}
+    assert unconfirmed["workflow_id"] not in later
+
+    # A schedule for a later year than any of its deadlines does not concern the case.
+    later_year = {"holidays": [{"day": f"{year + 1}-01-01", "name": "元旦"}]}
+    r = await api.as_("admin", "PUT", f"/api/calendar/{year + 1}", json=later_year)
+    assert r.status_code == 200, r.text
+    assert await _signals(dev_env, unconfirmed["workflow_id"]) == []
+
+    # The term's last day declared a holiday: it moves to the next working day, now confirmed.
+    last_day = _due_day(term)
+    schedule = {"holidays": [{"day": last_day.isoformat(), "name": "测试假日"}]}
+    r = await api.as_("admin", "PUT", f"/api/calendar/{year}", json=schedule)
+    assert r.status_code == 200, r.text
+
+    def recomputed(obs: list[dict[str, Any]]) -> bool:
+        return all(o["confirmed"] for o in obs if o["status"] == "open" and _due_day(o).year <= year)
+
+    after = await eventually(lambda: _obligations(api, unconfirmed["case_id"]), recomputed, seconds=20)
+    assert recomputed(after), after
+    new_term = next(o for o in after if o["rule"] == "term-6m")
+    assert new_term["confirmed"] is True
+    assert _due_day(new_term) > last_day
+    filed_on = (await api.as_("handler", "GET", f"/api/cases/{unconfirmed['case_id']}")).json()["filed_on"]
+    params = {"start": filed_on, "length": 6, "unit": "months"}
+    period = (await api.as_("handler", "GET", "/api/periods", params=params)).json()
+    assert period["confirmed"] is True
+    assert datetime.fromisoformat(new_term["due_at"]) == datetime.fromisoformat(period["ends_at"])
+
+    assert await _signals(dev_env, unconfirmed["workflow_id"]) == [CALENDAR_CHANGED]
+    assert await _signals(dev_env, confirmed["workflow_id"]) == []
+    assert await _signals(dev_env, gone["workflow_id"]) == []
+
+
+async def test_schedule_with_no_open_case_signals_nothing(api: Api) -> None:
+    r = await api.as_("admin", "PUT", "/api/calendar/2027", json={"holidays": [{"day": "2027-01-01"}]})
+    assert r.status_code == 200, r.text
