@@ -138,6 +138,6 @@ class SupervisionActivities:
             if row is None:
                 row = ExtensionRequest(id=e.id, case_id=inp.case_id)
                 s.add(row)
-            row.months, row.reason = e.months, e.reason
+            row.kind, row.months, row.reason = e.kind, e.months, e.reason
             row.requested_by, row.requested_at = e.requested_by, e.requested_at
             row.status, row.decided_by, row.decided_at, row.note = e.status, e.decided_by, e.decided_at, e.note

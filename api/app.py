@@ -9,7 +9,20 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors
-from api.routes import auth, calendar, cases, courts, extensions, feedback, pages, portal, public, sms, supervision
+from api.routes import (
+    auth,
+    calendar,
+    cases,
+    closure,
+    courts,
+    extensions,
+    feedback,
+    pages,
+    portal,
+    public,
+    sms,
+    supervision,
+)
 from core.settings import Settings
 from core.temporal import connect
 from db.engine import make_engine, make_sessions
@@ -34,6 +47,19 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (auth, courts, cases, extensions, feedback, sms, calendar, supervision, public, portal, pages):
+    for module in (
+        auth,
+        courts,
+        cases,
+        extensions,
+        closure,
+        feedback,
+        sms,
+        calendar,
+        supervision,
+        public,
+        portal,
+        pages,
+    ):
         app.include_router(module.router)
     return app

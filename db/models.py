@@ -94,6 +94,7 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(16), default="filing")  # filing | open | closed
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     query_ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # 1 month after closure (seed 002 第四条)
+    restored_from: Mapped[str | None] = mapped_column(ForeignKey("cases.id"))  # the 终本 case this one restores
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     court: Mapped[Court] = relationship(lazy="joined")
     handler: Mapped[Staff | None] = relationship(foreign_keys=[handler_id], lazy="joined")
@@ -250,6 +251,7 @@ class ExtensionRequest(Base):
     __tablename__ = "extension_requests"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="extension")  # extension | zhongben
     months: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(String(64))

@@ -45,7 +45,7 @@ async def file_case(api: Api, **overrides: Any) -> Filed:
             )
             return list(rows)
 
-    [sms] = await eventually(filing_sms, lambda rows: len(rows) == 1)
+    [sms] = await eventually(filing_sms, lambda rows: len(rows) == 1, seconds=30)  # the first case warms the worker
     m = QUERY_CODE.search(sms)
     assert m is not None, sms
     return Filed(case_id, body, m[1])

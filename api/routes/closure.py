@@ -1,0 +1,115 @@
+"""终本 exceptions and restoring a 终本 case (终本规定 第一条, 第九条; seed 003)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+from pydantic import BaseModel, Field
+from sqlalchemy import update
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.access import require_role, visible_case
+from api.deps import CurrentStaff, SessionDep, SettingsDep, TemporalDep
+from api.errors import ERROR_RESPONSES
+from api.filing import file_case
+from api.routes.extensions import _execute, _out, request_id_for
+from api.schemas import CaseFiled, CaseIn, ExtensionDecisionIn, ExtensionOut
+from db import queries
+from db.models import Case
+from domain.case_numbers import parse_case_number
+from domain.errors import Conflict, Forbidden, InvalidInput
+from domain.models import DecideExtensionInput, RequestZhongbenInput, RestoredInput
+from domain.zhongben import ZHONGBEN_MODE
+from workflows.case import DECIDE_EXTENSION, REQUEST_ZHONGBEN, RESTORED
+
+router = APIRouter(prefix="/api/cases", tags=["closure"], responses=ERROR_RESPONSES)
+
+
+class ZhongbenRequestIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/{case_id}/zhongben-requests", status_code=status.HTTP_201_CREATED)
+async def request_zhongben(
+    case_id: str,
+    body: ZhongbenRequestIn,
+    staff: CurrentStaff,
+    session: SessionDep,
+    client: TemporalDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> ExtensionOut:
+    """The handler asks the bureau chief to approve a 终本 closure that misses conditions; the unmet ones are noted."""
+    case = await visible_case(session, staff, case_id)
+    if staff.id != case.handler_id:
+        raise Forbidden("只有本案承办人可以申请终本审批 (not the handler of this case)", kind="NotHandler")
+    request_id = "zb-" + request_id_for(case.id, idempotency_key).removeprefix("ext-")
+    if await queries.extension_of_case(session, case_id=case.id, extension_id=request_id) is not None:
+        response.status_code = status.HTTP_200_OK
+    ext = await _execute(
+        client,
+        case,
+        REQUEST_ZHONGBEN,
+        RequestZhongbenInput(request_id=request_id, reason=body.reason, requested_by=staff.username),
+        update_id=request_id,
+    )
+    return _out(case.id, ext)
+
+
+@router.post("/{case_id}/zhongben-requests/{request_id}/decision")
+async def decide_zhongben(
+    case_id: str,
+    request_id: str,
+    body: ExtensionDecisionIn,
+    staff: CurrentStaff,
+    session: SessionDep,
+    client: TemporalDep,
+) -> ExtensionOut:
+    """The bureau chief of the case's court approves or refuses; approval lets the 终本 closure be recorded."""
+    case = await visible_case(session, staff, case_id)
+    require_role(staff, "bureau_chief")
+    if staff.court_code != case.court_code or not request_id.startswith("zb-"):
+        raise Forbidden("只有本院执行局长可以审批终本申请", kind="OtherCourt")
+    decision = "approved" if body.approve else "refused"
+    ext = await _execute(
+        client,
+        case,
+        DECIDE_EXTENSION,
+        DecideExtensionInput(request_id=request_id, approve=body.approve, decided_by=staff.username, note=body.note),
+        update_id="decide-" + hashlib.sha256(f"{request_id}:{decision}".encode()).hexdigest()[:40],
+    )
+    if ext.status != decision:
+        raise Conflict("该终本申请已作出相反决定", kind="ExtensionDecided")
+    return _out(case.id, ext)
+
+
+@router.post("/{case_id}/restore", status_code=status.HTTP_201_CREATED)
+async def restore(
+    case_id: str,
+    body: CaseIn,
+    staff: CurrentStaff,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    response: Response,
+) -> CaseFiled:
+    """Restore a 终本 case (恢复执行) as a new linked 执恢 case; the old case's 5-year follow-up ends."""
+    old = await visible_case(session, staff, case_id)
+    closure = next((n for n in await queries.nodes_of_case(session, case_id=old.id) if n.type == "closure"), None)
+    if old.status != "closed" or closure is None or closure.fields.get("mode") != ZHONGBEN_MODE:
+        raise Conflict("只有以终本方式结案的案件可以恢复执行", kind="NotZhongben")
+    if parse_case_number(body.case_number).word != "执恢":
+        raise InvalidInput("恢复执行案件的案号应为“执恢”字号", kind="InvalidCaseNumber")
+    filed, created = await file_case(session, client, settings, staff=staff, body=body)
+    await session.execute(update(Case).where(Case.id == filed.case_id).values(restored_from=old.id))
+    await session.commit()
+    try:
+        await client.get_workflow_handle(old.workflow_id).signal(RESTORED, RestoredInput(case_number=filed.case_number))
+    except RPCError as e:
+        if e.status != RPCStatusCode.NOT_FOUND:
+            raise
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return filed
