@@ -1,0 +1,54 @@
+"""终本 through the API: refused with reasons, allowed after the bureau chief approves, restored as 执恢."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.api.conftest import Api
+from tests.api.helpers import case_body, eventually, now_iso
+
+
+async def _zhongben(api: Api, case_id: str, key: str) -> dict:
+    node = {"type": "closure", "occurred_at": now_iso(-timedelta(minutes=5)), "mode": "终本"}
+    r = await api.as_("handler", "POST", f"/api/cases/{case_id}/nodes", json=node, headers={"Idempotency-Key": key})
+    return {"status": r.status_code, **r.json()}
+
+
+async def test_zhongben_is_refused_until_the_bureau_chief_approves_then_restored(api: Api) -> None:
+    case_id = (await api.as_("registrar", "POST", "/api/cases", json=case_body())).json()["case_id"]
+    refused = await _zhongben(api, case_id, "zb1")
+    assert refused["status"] == 422 and refused["error"] == "ZhongbenConditionsUnmet", refused
+    assert "未满3个月" in refused["detail"] and "终本约谈" in refused["detail"]
+
+    asked = await api.as_(
+        "handler", "POST", f"/api/cases/{case_id}/zhongben-requests", json={"reason": "被执行人下落不明，确无财产"}
+    )
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    wrong = await api.as_(
+        "president", "POST", f"/api/cases/{case_id}/zhongben-requests/{request_id}/decision", json={"approve": True}
+    )
+    assert wrong.status_code == 403  # the bureau chief decides 终本 exceptions
+    approved = await api.as_(
+        "bureau_chief", "POST", f"/api/cases/{case_id}/zhongben-requests/{request_id}/decision", json={"approve": True}
+    )
+    assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+
+    closed = await _zhongben(api, case_id, "zb2")
+    assert closed["status"] == 201, closed
+    case = await eventually(
+        lambda: api.as_("handler", "GET", f"/api/cases/{case_id}"), lambda r: r.json()["status"] == "closed"
+    )
+    obligations = {o["obligation_id"]: o for o in case.json()["obligations"]}
+    assert obligations["zhongben-5y:1"]["status"] == "open"  # the 5-year follow-up started
+
+    body = case_body()
+    body["case_number"] = body["case_number"].replace("执", "执恢")
+    restored = await api.as_("registrar", "POST", f"/api/cases/{case_id}/restore", json=body)
+    assert restored.status_code == 201, restored.text
+    case = await eventually(
+        lambda: api.as_("handler", "GET", f"/api/cases/{case_id}"),
+        lambda r: {o["obligation_id"]: o for o in r.json()["obligations"]}["zhongben-5y:1"]["status"] == "ended",
+    )
+    not_zhongben = await api.as_("registrar", "POST", f"/api/cases/{restored.json()['case_id']}/restore", json=body)
+    assert not_zhongben.status_code == 409
