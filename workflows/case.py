@@ -688,6 +688,7 @@ class CaseWorkflow:
             SAVE_FEEDBACK,
             SaveFeedbackInput(
                 case_id=self._inp.case_id,
+                request_id=inp.request_id,
                 feedback_id=result.feedback_id,
                 n=result.n,
                 obligation_id=result.obligation_id,
@@ -712,8 +713,8 @@ class CaseWorkflow:
                 return
             if self._state.status == "closed":
                 raise CaseClosed("案件已结案，无需再反馈执行进展")
-            if not (inp.measures.strip() or inp.next_steps.strip()):
-                raise InvalidInput("请填写已采取的执行措施或下一步执行计划", kind="MissingField")
+            if not (inp.measures.strip() and inp.next_steps.strip()):  # seed 002 第五条 asks for both
+                raise InvalidInput("请填写已采取的执行措施及结果和下一步执行计划", kind="MissingField")
 
         self._refuse_unless(check)
 
