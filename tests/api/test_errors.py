@@ -325,7 +325,7 @@ async def test_node_on_a_closed_case_is_409_and_the_closure_key_still_answers(
 ) -> None:
     filed = await _file(api)
     url = f"/api/cases/{filed['case_id']}/nodes"
-    closure = _node(type="closure", mode="终本", summary="终结本次执行程序")
+    closure = _node(type="closure", mode="执行完毕", summary="执行完毕")
     closed = await api.as_("clerk", "POST", url, json=closure, headers={"Idempotency-Key": "end"})
     assert closed.status_code == 201, closed.text
     assert await dev_env.client.get_workflow_handle(filed["workflow_id"]).result() == "closed"
@@ -336,6 +336,6 @@ async def test_node_on_a_closed_case_is_409_and_the_closure_key_still_answers(
     assert again.json()["node_id"] == closed.json()["node_id"]
     case = (await api.as_("handler", "GET", f"/api/cases/{filed['case_id']}")).json()
     assert case["status"] == "closed"
-    assert [(n["type"], n["fields"]) for n in case["nodes"]] == [("closure", {"mode": "终本"})]
+    assert [(n["type"], n["fields"]) for n in case["nodes"]] == [("closure", {"mode": "执行完毕"})]
     sms = await _sms(api, filed["case_id"])
     assert [m["reason"] for m in sms] == ["filed", f"node:{closed.json()['node_id']}"]
