@@ -44,6 +44,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+from core.codec import data_converter
+from core.settings import DEV_PAYLOAD_KEY, Settings
+
 REPO = Path(__file__).resolve().parent.parent
 TEMPORAL = Path(sys.executable).parent / "temporal"
 # Disclosed node types without required fields: each one sends one SMS per applicant.
@@ -66,9 +69,7 @@ T = TypeVar("T")
 # Child processes: the worker and the API, each built the way the app builds them.
 
 
-def _settings(args: argparse.Namespace) -> Any:
-    from core.settings import Settings
-
+def _settings(args: argparse.Namespace) -> Settings:
     return Settings(
         environment="dev",
         database_url=args.database_url,
@@ -78,9 +79,6 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 async def _client(args: argparse.Namespace) -> Client:
-    from core.codec import data_converter
-    from core.settings import DEV_PAYLOAD_KEY
-
     return await Client.connect(args.temporal_address, data_converter=data_converter(DEV_PAYLOAD_KEY))
 
 
@@ -664,8 +662,6 @@ def log_problems(path: Path) -> str:
 async def drive(args: argparse.Namespace, tmp: Path) -> int:
     from temporalio.testing import WorkflowEnvironment
 
-    from core.codec import data_converter
-    from core.settings import DEV_PAYLOAD_KEY
     from db.demo import seed
     from db.engine import make_engine, make_sessions
     from db.migrate import upgrade
