@@ -23,7 +23,7 @@ from core.settings import Settings
 from db import queries
 from db.models import Case, Party, Staff
 from domain.case_numbers import parse_case_number
-from domain.clock import BEIJING
+from domain.clock import BEIJING, format_day
 from domain.errors import Forbidden, InvalidInput, Unavailable
 from domain.models import CaseInput, OpenCaseInput, OpenCaseResult
 from domain.phones import check_mobile, mask_phone
@@ -45,6 +45,9 @@ async def file_case(
     number = parse_case_number(body.case_number, court_prefix=court.case_prefix, max_year=today.year + 1)
     if body.filed_on > today:
         raise InvalidInput("立案日期不能晚于今天", kind="FutureFiling")
+    # The number's year is the year the court received the case; filing follows within days (案号规定).
+    if not number.year <= body.filed_on.year <= number.year + 1:
+        raise InvalidInput(f"立案日期{format_day(body.filed_on)}与案号年份{number.year}不符", kind="FilingDateMismatch")
 
     existing = await queries.case_by_number(session, case_number=number.text)
     if existing is not None:

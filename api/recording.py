@@ -42,13 +42,16 @@ async def record_node(
     if case.status == "closed":
         raise CaseClosed("案件已结案，不能再录入节点")
     fields = body.type_fields()
-    check_node(
-        type_code=body.type,
-        occurred_at=body.occurred_at,
-        fields=fields,
-        filed_on=case.filed_on,
-        now=datetime.now(UTC),
-    )
+    try:
+        check_node(
+            type_code=body.type,
+            occurred_at=body.occurred_at,
+            fields=fields,
+            filed_on=case.filed_on,
+            now=datetime.now(UTC),
+        )
+    except OverflowError:  # year 1 or 9999 with an offset has no Beijing date: bad input, not a 500
+        raise InvalidInput("时间超出可处理的范围 (time out of range)", kind="InvalidTime") from None
     handle = client.get_workflow_handle(case.workflow_id)
     try:
         result = await handle.execute_update(

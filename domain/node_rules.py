@@ -10,6 +10,7 @@ from domain.nodes import BY_CODE, CLOSURE_MODES, LIFTABLE_MEASURES, node_type
 
 # Clocks of court systems drift; an act stamped a few minutes ahead is not "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
+SCHEDULE_YEARS_AHEAD = 5
 
 
 def check_node(*, type_code: str, occurred_at: datetime, fields: dict[str, str], filed_on: date, now: datetime) -> None:
@@ -39,6 +40,15 @@ def check_node(*, type_code: str, occurred_at: datetime, fields: dict[str, str],
             raise InvalidInput("scheduled_at 不是有效的时间", kind="InvalidTime") from None
         if scheduled.tzinfo is None:
             raise InvalidInput("scheduled_at 必须带时区", kind="InvalidTime")
+        try:
+            day = beijing_date(scheduled)
+        except OverflowError:
+            raise InvalidInput("scheduled_at 超出可用的时间范围", kind="InvalidTime") from None
+        # A scheduled act lies between filing and a few years ahead; anything else is a typing error.
+        if not filed_on <= day <= now.date().replace(year=now.year + SCHEDULE_YEARS_AHEAD):
+            raise InvalidInput(
+                f"安排时间应在立案日期{format_day(filed_on)}之后、{SCHEDULE_YEARS_AHEAD}年之内", kind="InvalidTime"
+            )
 
 
 def _check_measure(node_name: str, measure: str | None) -> None:

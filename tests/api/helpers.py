@@ -16,12 +16,13 @@ _numbers = itertools.count(100)
 
 def case_body(**overrides: Any) -> dict[str, Any]:
     n = next(_numbers)
+    filed_on = datetime.now(BEIJING).date() - timedelta(days=2)
     body: dict[str, Any] = {
-        "case_number": f"（2026）云0102执{n}号",
+        "case_number": f"（{filed_on.year}）云0102执{n}号",
         "court_code": "YN0102",
         "cause": "民间借贷纠纷",
         "amount": "50000.00",
-        "filed_on": (datetime.now(BEIJING).date() - timedelta(days=2)).isoformat(),
+        "filed_on": filed_on.isoformat(),
         "has_property": True,
         "handler": "handler",
         "clerk": "clerk",

@@ -115,3 +115,17 @@ def test_funds_received_without_amount_is_refused() -> None:
     error = _refusal("funds_received")
     assert error.kind == "MissingField"
     assert "amount" in error.detail
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:59:59-12:00",
+        "0001-01-01T00:00:00+14:00",
+        "1990-06-01T10:00:00+08:00",
+        "2099-01-01T10:00:00+08:00",
+    ],
+)
+def test_scheduled_at_outside_filing_and_five_years_is_refused(value: str) -> None:
+    """An edge-of-calendar time once jammed the case's workflow on every retry."""
+    assert _refusal("online_auction", fields={"scheduled_at": value}).kind == "InvalidTime"

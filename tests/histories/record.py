@@ -113,8 +113,8 @@ async def whole_life(api: Api, client: Client) -> Case:
 
 
 async def continued_as_new(api: Api, client: Client) -> Case:
-    """Two nodes per run: three runs, a repeat of a first-run key in the third, closure in the third."""
-    case = await file_case(api, client, days_ago=0)  # filed today: no ladder rung fires and counts as an event
+    """Two events per run: the filing's ladder rungs fill the first, then two nodes per run; a repeat, closure."""
+    case = await file_case(api, client, days_ago=0)  # filed today: the same rungs fire at every recording
     now = datetime.now(BEIJING).replace(microsecond=0)
     steps = [("n1", "notice_issued"), ("n2", "freeze"), ("n3", "seizure"), ("n4", "fine")]
     for i, (key, type_) in enumerate(steps, 1):
@@ -124,7 +124,7 @@ async def continued_as_new(api: Api, client: Client) -> Case:
             await eventually(case.run_id, partial(operator.ne, before), seconds=30)
             await case.quiet()
     await case.update_node("n1", "notice_issued", now)
-    await case.node("end", "closure", now, mode="终本")
+    await case.node("end", "closure", now, mode="执行完毕", recovered_amount="50000.00")
     await client.get_workflow_handle(case.workflow_id).result()
     return case
 
