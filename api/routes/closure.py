@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
@@ -14,15 +13,15 @@ from api.access import require_role, visible_case
 from api.deps import CurrentStaff, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.filing import file_case
-from api.routes.extensions import _execute, _out, request_id_for
+from api.routes.extensions import approval_out, decide, execute_approval_update, request_id_for
 from api.schemas import CaseFiled, CaseIn, ExtensionDecisionIn, ExtensionOut
 from db import queries
 from db.models import Case
 from domain.case_numbers import parse_case_number
 from domain.errors import Conflict, Forbidden, InvalidInput
-from domain.models import DecideExtensionInput, RequestZhongbenInput, RestoredInput
+from domain.models import RequestZhongbenInput, RestoredInput
 from domain.zhongben import ZHONGBEN_MODE
-from workflows.case import DECIDE_EXTENSION, REQUEST_ZHONGBEN, RESTORED
+from workflows.case import REQUEST_ZHONGBEN, RESTORED
 
 router = APIRouter(prefix="/api/cases", tags=["closure"], responses=ERROR_RESPONSES)
 
@@ -48,14 +47,14 @@ async def request_zhongben(
     request_id = "zb-" + request_id_for(case.id, idempotency_key).removeprefix("ext-")
     if await queries.extension_of_case(session, case_id=case.id, extension_id=request_id) is not None:
         response.status_code = status.HTTP_200_OK
-    ext = await _execute(
+    ext = await execute_approval_update(
         client,
         case,
         REQUEST_ZHONGBEN,
         RequestZhongbenInput(request_id=request_id, reason=body.reason, requested_by=staff.username),
         update_id=request_id,
     )
-    return _out(case.id, ext)
+    return approval_out(case.id, ext)
 
 
 @router.post("/{case_id}/zhongben-requests/{request_id}/decision")
@@ -72,17 +71,7 @@ async def decide_zhongben(
     require_role(staff, "bureau_chief")
     if staff.court_code != case.court_code or not request_id.startswith("zb-"):
         raise Forbidden("只有本院执行局长可以审批终本申请", kind="OtherCourt")
-    decision = "approved" if body.approve else "refused"
-    ext = await _execute(
-        client,
-        case,
-        DECIDE_EXTENSION,
-        DecideExtensionInput(request_id=request_id, approve=body.approve, decided_by=staff.username, note=body.note),
-        update_id="decide-" + hashlib.sha256(f"{request_id}:{decision}".encode()).hexdigest()[:40],
-    )
-    if ext.status != decision:
-        raise Conflict("该终本申请已作出相反决定", kind="ExtensionDecided")
-    return _out(case.id, ext)
+    return approval_out(case.id, await decide(client, case, request_id, body, decided_by=staff.username))
 
 
 @router.post("/{case_id}/restore", status_code=status.HTTP_201_CREATED)

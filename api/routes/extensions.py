@@ -29,7 +29,7 @@ APPROVERS = ("president", "vice_president")
 ExtensionId = Annotated[str, Path(min_length=1, max_length=64, description="延长申请编号")]
 
 
-def _out(case_id: str, e: Extension | ExtensionRequest) -> ExtensionOut:
+def approval_out(case_id: str, e: Extension | ExtensionRequest) -> ExtensionOut:
     return ExtensionOut(
         id=e.id,
         case_id=case_id,
@@ -53,7 +53,9 @@ def request_id_for(case_id: str, idempotency_key: str | None) -> str:
     return "ext-" + hashlib.sha256(f"{case_id}:{idempotency_key}".encode()).hexdigest()[:40]
 
 
-async def _execute(client: Client, case: Case, update: str, arg: BaseModel, *, update_id: str) -> Extension:
+async def execute_approval_update(
+    client: Client, case: Case, update: str, arg: BaseModel, *, update_id: str
+) -> Extension:
     """Send an extension update; the validator's refusal becomes the caller's 4xx."""
     handle = client.get_workflow_handle(case.workflow_id)
     try:
@@ -67,11 +69,31 @@ async def _execute(client: Client, case: Case, update: str, arg: BaseModel, *, u
     return result
 
 
+async def decide(
+    client: Client, case: Case, request_id: str, body: ExtensionDecisionIn, *, decided_by: str
+) -> Extension:
+    """Send a decision on a pending request (extension or 终本 exception); the same decision again is a no-op."""
+    decision = "approved" if body.approve else "refused"
+    ext = await execute_approval_update(
+        client,
+        case,
+        DECIDE_EXTENSION,
+        DecideExtensionInput(request_id=request_id, approve=body.approve, decided_by=decided_by, note=body.note),
+        update_id="decide-" + hashlib.sha256(f"{request_id}:{decision}".encode()).hexdigest()[:40],
+    )
+    if ext.status != decision:
+        done = "批准" if ext.status == "approved" else "驳回"
+        raise Conflict(f"该申请已由{ext.decided_by}{done}，不能再作相反决定", kind="ExtensionDecided")
+    return ext
+
+
 @router.get("/{case_id}/extensions")
 async def list_extensions(case_id: str, staff: CurrentStaff, session: SessionDep) -> ExtensionsOut:
     """The case's term-extension requests and their decisions, oldest first."""
     case = await visible_case(session, staff, case_id)
-    return ExtensionsOut(items=[_out(case.id, e) for e in await queries.extensions_of_case(session, case_id=case.id)])
+    return ExtensionsOut(
+        items=[approval_out(case.id, e) for e in await queries.extensions_of_case(session, case_id=case.id)]
+    )
 
 
 @router.post("/{case_id}/extensions", status_code=status.HTTP_201_CREATED)
@@ -92,10 +114,10 @@ async def request_extension(
     done = await queries.extension_of_case(session, case_id=case.id, extension_id=request_id)
     if done is not None:
         response.status_code = status.HTTP_200_OK
-        return _out(case.id, done)
+        return approval_out(case.id, done)
     if case.status == "closed":
         raise CaseClosed("案件已结案，无需延长执行期限")
-    ext = await _execute(
+    ext = await execute_approval_update(
         client,
         case,
         REQUEST_EXTENSION,
@@ -104,7 +126,7 @@ async def request_extension(
         ),
         update_id=request_id,
     )
-    return _out(case.id, ext)
+    return approval_out(case.id, ext)
 
 
 @router.post("/{case_id}/extensions/{extension_id}/decision")
@@ -121,16 +143,6 @@ async def decide_extension(
     require_role(staff, *APPROVERS)
     if staff.court_code != case.court_code:
         raise Forbidden("只有本院院长或分管副院长可以审批延长执行期限", kind="OtherCourt")
-    decision = "approved" if body.approve else "refused"
-    ext = await _execute(
-        client,
-        case,
-        DECIDE_EXTENSION,
-        DecideExtensionInput(request_id=extension_id, approve=body.approve, decided_by=staff.username, note=body.note),
-        update_id="decide-" + hashlib.sha256(f"{extension_id}:{decision}".encode()).hexdigest()[:40],
-    )
-    if ext.status != decision:
-        done = "批准" if ext.status == "approved" else "驳回"
-        raise Conflict(f"该延长申请已由{ext.decided_by}{done}，不能再作相反决定", kind="ExtensionDecided")
+    ext = await decide(client, case, extension_id, body, decided_by=staff.username)
     term = await queries.obligation_of_case(session, case_id=case.id, obligation_id="term-6m")
-    return ExtensionDecided(**_out(case.id, ext).model_dump(), term_due_at=term.due_at if term else None)
+    return ExtensionDecided(**approval_out(case.id, ext).model_dump(), term_due_at=term.due_at if term else None)
