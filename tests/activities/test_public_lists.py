@@ -9,9 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import workflow
 from temporalio.client import WorkflowFailureError
@@ -21,8 +19,7 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.public_lists import LocalPublisher, PublicListActivities
-from db.engine import make_engine, make_sessions, sync_url
-from db.migrate import ROOT
+from db.engine import make_engine, make_sessions
 from db.models import Case, Court, Node, Party, PublicListEntry, Staff
 from domain.public_lists import (
     MASK_CASE_ENTRIES,
@@ -643,27 +640,3 @@ async def test_masking_never_confirmed_surfaces_as_mask_not_confirmed(
     assert isinstance(failure, ActivityError)
     assert isinstance(failure.cause, ApplicationError)
     assert failure.cause.type == "MaskNotConfirmed"
-
-
-# --- the schema ---
-
-
-def test_migration_0004_creates_and_drops_the_list_table(sqlite_url: str) -> None:
-    """Only through alembic (ARCHITECTURE.md); 0004 touches nothing but its own table."""
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", sqlite_url)
-
-    def tables() -> set[str]:
-        engine = create_engine(sync_url(sqlite_url))
-        try:
-            return set(inspect(engine).get_table_names())
-        finally:
-            engine.dispose()
-
-    before = tables()
-    assert "public_list_entries" in before
-    command.downgrade(cfg, "0003")
-    assert tables() == before - {"public_list_entries"}
-    command.upgrade(cfg, "0004")
-    assert tables() == before
