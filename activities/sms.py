@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -83,7 +84,7 @@ class SmsActivities:
                     body = feedback_message(sig, case_number=case.case_number, n=feedback.n)
                 elif node is None:
                     code = new_query_code()
-                    party.query_code_hash = hash_secret(code)
+                    party.query_code_hash = await asyncio.to_thread(hash_secret, code)  # argon2 off the loop
                     body = filing_message(
                         sig, case_number=case.case_number, filed_on=format_day(case.filed_on), query_code=code
                     )

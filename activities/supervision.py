@@ -11,7 +11,7 @@ from temporalio import activity
 from activities.names import FIRE_RUNG, SAVE_EXTENSION, SAVE_OBLIGATION
 from activities.outbox import Outbox
 from db.models import Case, ExtensionRequest, ObligationRow, SmsMessage, Staff, SupervisionRecord
-from domain.clock import format_beijing
+from domain.clock import beijing_date, format_beijing
 from domain.models import FireRungInput, FireRungResult, SaveExtensionInput, SaveObligationInput
 from domain.rules import LEVELS, RUNG_NAMES, RUNG_ROLES
 from domain.sms import rung_message
@@ -24,7 +24,8 @@ class SupervisionActivities:
 
     @activity.defn(name=SAVE_OBLIGATION)
     async def save_obligation(self, inp: SaveObligationInput) -> None:
-        """Upsert the obligation's row; a met obligation closes its supervision records (seed 004)."""
+        """Upsert the obligation's row; a met obligation closes its supervision records (seed 004), and so does a
+        moved deadline for the rungs it re-armed."""
         ob = inp.obligation
         now = datetime.now(UTC)
         async with self._sessions.begin() as s:
@@ -40,22 +41,20 @@ class SupervisionActivities:
             row.rungs_fired = list(ob.rungs_fired)
             row.level = max((LEVELS[r] for r in ob.rungs_fired), default=0)
             row.updated_at = now
-            if ob.status != "open":
-                await s.execute(
-                    update(SupervisionRecord)
-                    .where(
-                        SupervisionRecord.case_id == inp.case_id,
-                        SupervisionRecord.obligation_id == ob.id,
-                        SupervisionRecord.met_at.is_(None),
-                    )
-                    .values(met_at=ob.met_at or now)
-                )
+            ended = update(SupervisionRecord).where(
+                SupervisionRecord.case_id == inp.case_id,
+                SupervisionRecord.obligation_id == ob.id,
+                SupervisionRecord.met_at.is_(None),
+            )
+            if ob.status == "open":
+                ended = ended.where(SupervisionRecord.rung.not_in(ob.rungs_fired))
+            await s.execute(ended.values(met_at=ob.met_at or now))
 
     @activity.defn(name=FIRE_RUNG)
     async def fire_rung(self, inp: FireRungInput) -> FireRungResult:
         """A supervision record, an inbox item and an SMS to each recipient of the rung; a retry adds none."""
         ob = inp.obligation
-        reason = f"rung:{ob.id}:{inp.rung}"
+        reason = f"rung:{ob.id}@{beijing_date(ob.due_at):%Y%m%d}:{inp.rung}"  # once per rung and due day
         async with self._sessions.begin() as s:
             case = await s.get(Case, inp.case_id)
             if case is None:
@@ -68,6 +67,7 @@ class SupervisionActivities:
                             SupervisionRecord.case_id == case.id,
                             SupervisionRecord.obligation_id == ob.id,
                             SupervisionRecord.rung == inp.rung,
+                            SupervisionRecord.due_at == ob.due_at,
                         )
                     )
                 ).all()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 
 from api.access import require_role
 from api.schemas import CaseFiled, CaseIn, PartyIn
+from api.updates import UPDATE_RPC_TIMEOUT
 from core.settings import Settings
 from db import queries
 from db.models import Case, Party, Staff
@@ -126,10 +127,11 @@ async def _ensure_started(client: Client, settings: Settings, case: Case) -> Cas
             start_workflow_operation=start,
             id="open",
             result_type=OpenCaseResult,
+            rpc_timeout=UPDATE_RPC_TIMEOUT,
         )
     except WorkflowAlreadyStartedError:
         pass  # the case's workflow ran and ended (closed case): nothing to start
-    except RPCError as e:
+    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as e:
         raise Unavailable(
             "案件已登记，但流程服务暂不可用，请稍后重试同一请求 (Temporal unavailable; retry the same request)",
             kind="TemporalUnavailable",

@@ -7,6 +7,7 @@ party's query-code hash: when the query code changes (an agent dismissed, seed 0
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -148,9 +149,13 @@ async def portal_login(session: AsyncSession, body: PortalLoginIn, *, secret: st
         and _id_number(p.id_number or "") == id_number
         and p.phone == phone
     ]
-    party = next((p for p in candidates if verify_secret(p.query_code_hash or "", code)), None)
+    party = None
+    for p in candidates:  # argon2 runs off the event loop
+        if await asyncio.to_thread(verify_secret, p.query_code_hash or "", code):
+            party = p
+            break
     if not candidates:
-        verify_secret(_decoy_hash(), code)
+        await asyncio.to_thread(lambda: verify_secret(_decoy_hash(), code))
     if case is None or party is None:
         await queries.prune_portal_failures(session, before=now - FAILURE_WINDOW)
         await queries.add_portal_failure(session, key=key, at=now)

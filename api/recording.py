@@ -7,15 +7,14 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from api.access import require_on_case, visible_case
-from api.refusals import refusal
 from api.schemas import NodeCreated, NodeIn
+from api.updates import send_update
 from db import queries
 from db.models import Staff
-from domain.errors import CaseClosed, InvalidInput, Unavailable
+from domain.errors import CaseClosed, InvalidInput
 from domain.models import NodeResult, RecordNodeInput
 from domain.node_rules import check_node
 from workflows.case import RECORD_NODE
@@ -52,26 +51,23 @@ async def record_node(
         )
     except OverflowError:  # year 1 or 9999 with an offset has no Beijing date: bad input, not a 500
         raise InvalidInput("时间超出可处理的范围 (time out of range)", kind="InvalidTime") from None
-    handle = client.get_workflow_handle(case.workflow_id)
-    try:
-        result = await handle.execute_update(
-            RECORD_NODE,
-            RecordNodeInput(
-                idempotency_key=key,
-                type=body.type,
-                occurred_at=body.occurred_at,
-                summary=body.summary,
-                disclose=body.disclose,
-                fields=fields,
-                recorded_by=staff.username,
-            ),
-            id="node-" + hashlib.sha256(key.encode()).hexdigest()[:40],
-            result_type=NodeResult,
-        )
-    except WorkflowUpdateFailedError as e:
-        raise refusal(e, failed="节点未能记录") from None
-    except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND:
-            raise CaseClosed("案件流程已结束，不能再录入节点", kind="CaseClosed") from None
-        raise Unavailable("流程服务暂不可用，请稍后用同一 Idempotency-Key 重试", kind="TemporalUnavailable") from e
+    result = await send_update(
+        session,
+        client,
+        case.workflow_id,
+        RECORD_NODE,
+        RecordNodeInput(
+            idempotency_key=key,
+            type=body.type,
+            occurred_at=body.occurred_at,
+            summary=body.summary,
+            disclose=body.disclose,
+            fields=fields,
+            recorded_by=staff.username,
+        ),
+        update_id="node-" + hashlib.sha256(key.encode()).hexdigest()[:40],
+        result_type=NodeResult,
+        failed="节点未能记录",
+        ended="案件流程已结束，不能再录入节点",
+    )
     return NodeCreated(node_id=result.node_id, late=result.late), result.created

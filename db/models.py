@@ -144,7 +144,7 @@ class SmsMessage(Base):
     __tablename__ = "sms_messages"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
-    reason: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(128))
     recipient: Mapped[str] = mapped_column(String(32))  # party:<id> | staff:<id>
     to: Mapped[str] = mapped_column(String(32))
     body: Mapped[str] = mapped_column(Text)
@@ -241,7 +241,10 @@ class SupervisionRecord(Base):
     met_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     case: Mapped[Case] = relationship(lazy="joined")
     __table_args__ = (
-        UniqueConstraint("case_id", "obligation_id", "rung", "staff_id", name="uq_supervision_rung_staff"),
+        # Once per rung and due instant: a deadline that moves (an extension, a stay) re-arms the rungs ahead.
+        UniqueConstraint(
+            "case_id", "obligation_id", "rung", "due_at", "staff_id", name="uq_supervision_rung_due_staff"
+        ),
     )
 
 

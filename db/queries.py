@@ -310,7 +310,8 @@ async def supervised_obligations(
 
 
 async def rung_times(session: AsyncSession, *, case_ids: Sequence[str]) -> dict[tuple[str, str, str], dt.datetime]:
-    """When each rung of each obligation of these cases first reached someone: (case, obligation, rung) → time."""
+    """When each rung of each obligation of these cases first reached someone, for its current due instant (a
+    moved deadline closed the records of the old one): (case, obligation, rung) → time."""
     times: dict[tuple[str, str, str], dt.datetime] = {}
     ids = list(dict.fromkeys(case_ids))
     for i in range(0, len(ids), 500):
@@ -321,7 +322,7 @@ async def rung_times(session: AsyncSession, *, case_ids: Sequence[str]) -> dict[
                 SupervisionRecord.rung,
                 func.min(SupervisionRecord.created_at),
             )
-            .where(SupervisionRecord.case_id.in_(ids[i : i + 500]))
+            .where(SupervisionRecord.case_id.in_(ids[i : i + 500]), SupervisionRecord.met_at.is_(None))
             .group_by(SupervisionRecord.case_id, SupervisionRecord.obligation_id, SupervisionRecord.rung)
         )
         for case_id, obligation_id, rung, at in rows.all():

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
-from domain.clock import beijing_date, format_day
+from domain.clock import add_months, beijing_date, format_day
 from domain.errors import InvalidInput
 from domain.nodes import BY_CODE, CLOSURE_MODES, LIFTABLE_MEASURES, node_type
 
 # Clocks of court systems drift; an act stamped a few minutes ahead is not "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
 SCHEDULE_YEARS_AHEAD = 5
+# Money a node reports, in yuan: up to 16 digits before the point (thousands may be grouped), 2 after.
+AMOUNT_FIELDS = ("amount", "recovered_amount")
+_AMOUNT = re.compile(r"(\d{1,16}|\d{1,3}(,\d{3}){1,5})(\.\d{1,2})?")
 
 
 def check_node(*, type_code: str, occurred_at: datetime, fields: dict[str, str], filed_on: date, now: datetime) -> None:
@@ -31,6 +35,9 @@ def check_node(*, type_code: str, occurred_at: datetime, fields: dict[str, str],
         raise InvalidInput(
             f"结案方式“{fields['mode']}”无效，应为：{'、'.join(CLOSURE_MODES)}", kind="InvalidClosureMode"
         )
+    for name in AMOUNT_FIELDS:
+        if name in fields:
+            _check_amount(name, fields[name])
     if nt.code == "measure_lifted":
         _check_measure(nt.name, fields.get("measure"))
     if "scheduled_at" in fields:
@@ -45,7 +52,7 @@ def check_node(*, type_code: str, occurred_at: datetime, fields: dict[str, str],
         except OverflowError:
             raise InvalidInput("scheduled_at 超出可用的时间范围", kind="InvalidTime") from None
         # A scheduled act lies between filing and a few years ahead; anything else is a typing error.
-        if not filed_on <= day <= now.date().replace(year=now.year + SCHEDULE_YEARS_AHEAD):
+        if not filed_on <= day <= add_months(beijing_date(now), 12 * SCHEDULE_YEARS_AHEAD):
             raise InvalidInput(
                 f"安排时间应在立案日期{format_day(filed_on)}之后、{SCHEDULE_YEARS_AHEAD}年之内", kind="InvalidTime"
             )
@@ -58,3 +65,11 @@ def _check_measure(node_name: str, measure: str | None) -> None:
     if measure not in LIFTABLE_MEASURES:
         allowed = "、".join(f"{m}（{BY_CODE[m].name}）" for m in LIFTABLE_MEASURES)
         raise InvalidInput(f"解除的措施“{measure}”无效，应为：{allowed}", kind="InvalidMeasure")
+
+
+def _check_amount(name: str, raw: str) -> None:
+    """An amount of money in yuan as people write it, such as 12000, 12,000.50: not negative, 2 decimals at most."""
+    if not _AMOUNT.fullmatch(raw.strip()):
+        raise InvalidInput(
+            f"{name}“{raw}”不是有效的金额，应为不带符号的数字，最多两位小数，如 12000.50", kind="InvalidAmount"
+        )

@@ -103,6 +103,7 @@ class CaseWorkflow:
         self._visible: tuple[object, ...] | None = None
         self._masking = False
         self._mask_task: asyncio.Task[None] | None = None
+        self._recording: set[str] = set()  # idempotency keys whose node is being recorded now
 
     @workflow.run
     async def run(self, inp: CaseInput) -> str:
@@ -155,9 +156,9 @@ class CaseWorkflow:
                     workflow.logger.info("case closed", extra={"case_id": inp.case_id})
                     return "closed"
             elif self._should_continue_as_new() and not self._masking:
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if not self._state.pending_notices and not self._masking:
-                    workflow.continue_as_new(inp.model_copy(update={"state": self._state}))
+                # Notices still pending ride along in the state: the next run sends them (the outbox dedupes).
+                await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._masking)
+                workflow.continue_as_new(inp.model_copy(update={"state": self._state}))
 
     def _should_continue_as_new(self) -> bool:
         """Continue as new when the server suggests it or this run has handled many events (decision 7)."""
@@ -189,13 +190,17 @@ class CaseWorkflow:
     async def _open_filing_obligations(self) -> None:
         """Rules started by filing, counted from the filing date even when it lies in the past."""
         filed = start_of_day(self._inp.filed_on)
-        if not self._inp.handler:
-            await self._open("assign-7d", "assign-7d", "确定承办人", filed)
-        await self._open("investigate-1m", "investigate-1m", "财产调查（网络查控）", filed)
         term = self._rules.rule("term-6m")
         months = term.length if self._inp.has_property else term.params["no_property_months"]
-        await self._open("term-6m", "term-6m", f"执行期限（{months}个月）", filed, length=months)
-        await self._open_feedback(1)
+        opening = [
+            self._open("investigate-1m", "investigate-1m", "财产调查（网络查控）", filed),
+            self._open("term-6m", "term-6m", f"执行期限（{months}个月）", filed, length=months),
+            self._open_feedback(1),
+        ]
+        if not self._inp.handler:
+            opening.insert(0, self._open("assign-7d", "assign-7d", "确定承办人", filed))
+        await asyncio.gather(*opening)  # independent: their calendar activities run side by side
+        self._state.obligations.sort(key=lambda ob: ob.due_at)
 
     async def _open_feedback(self, n: int) -> None:
         """The n-th progress feedback: due 15 days after its checkpoint (seed 002 第五条)."""
@@ -245,6 +250,10 @@ class CaseWorkflow:
             if ladder.warn_before_working_days == ladder.remind_before_working_days
             else await self._warn(ob.due_at, ladder.warn_before_working_days)
         )
+        # A moved deadline (an extension, a stay deducted, a schedule entered) re-arms the rungs still ahead of
+        # it: the bureau chief is warned again before the new due day, and an escalation of the old one ends.
+        times, now = ob.rung_times(), workflow.now()
+        ob.rungs_fired = [r for r in ob.rungs_fired if r == "remind_open" or times[r] <= now]
         self._changed = True
 
     async def _due(self, start: datetime, length: int, unit: str) -> DueResult:
@@ -419,7 +428,7 @@ class CaseWorkflow:
     async def _publish_visibility(self) -> None:
         """Earliest due and overdue level as search attributes, so supervision can list cases (no personal data)."""
         open_obs = self._open_obligations()
-        earliest = min((ob.due_at for ob in open_obs), default=None)
+        earliest = min((ob.due_at for ob in open_obs if ob.paused_at is None), default=None)  # a stay stops clocks
         level = max((LEVELS[r] for ob in open_obs for r in ob.rungs_fired), default=0)
         if self._state.status == "closed":
             earliest, level = None, 0
@@ -445,11 +454,18 @@ class CaseWorkflow:
     @workflow.update(name=RECORD_NODE)
     async def record_node(self, inp: RecordNodeInput) -> NodeResult:
         """Record a node; a repeated idempotency key returns the first result (decision 2)."""
-        done = self._state.processed.get(inp.idempotency_key)
+        key = inp.idempotency_key
+        while key in self._recording:  # a repeat sent while the first is being recorded waits for its result
+            await workflow.wait_condition(lambda: key not in self._recording)
+        done = self._state.processed.get(key)
         if done is not None:
             return done.model_copy(update={"created": False})
-        await workflow.wait_condition(lambda: self._state.opened)
-        return await self._record(inp)
+        self._recording.add(key)
+        try:
+            await workflow.wait_condition(lambda: self._state.opened)
+            return await self._record(inp)
+        finally:
+            self._recording.discard(key)
 
     async def _record(self, inp: RecordNodeInput) -> NodeResult:
         nt = node_type(inp.type)

@@ -10,10 +10,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 from api.deps import CurrentStaff, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import Token
-from api.security import issue_token
-from db import queries
+from api.security import authenticate, issue_token
 from domain.errors import NotAuthenticated
-from domain.secrets import verify_secret
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
@@ -22,8 +20,8 @@ router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
 ) -> Token:
-    staff = await queries.staff_by_username(session, username=form.username)
-    if staff is None or not staff.active or not verify_secret(staff.password_hash, form.password):
+    staff = await authenticate(session, form.username, form.password)
+    if staff is None:
         raise NotAuthenticated("用户名或密码错误 (wrong username or password)", kind="WrongCredentials")
     token = issue_token(
         username=staff.username, role=staff.role, secret=settings.secret_key, minutes=settings.token_minutes

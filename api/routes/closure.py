@@ -48,6 +48,7 @@ async def request_zhongben(
     if await queries.extension_of_case(session, case_id=case.id, extension_id=request_id) is not None:
         response.status_code = status.HTTP_200_OK
     ext = await execute_approval_update(
+        session,
         client,
         case,
         REQUEST_ZHONGBEN,
@@ -71,7 +72,7 @@ async def decide_zhongben(
     require_role(staff, "bureau_chief")
     if staff.court_code != case.court_code or not request_id.startswith("zb-"):
         raise Forbidden("只有本院执行局长可以审批终本申请", kind="OtherCourt")
-    return approval_out(case.id, await decide(client, case, request_id, body, decided_by=staff.username))
+    return approval_out(case.id, await decide(session, client, case, request_id, body, decided_by=staff.username))
 
 
 @router.post("/{case_id}/restore", status_code=status.HTTP_201_CREATED)

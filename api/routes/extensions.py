@@ -9,17 +9,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response, status
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 
 from api.access import require_role, visible_case
 from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
-from api.refusals import refusal
 from api.schemas import ExtensionDecided, ExtensionDecisionIn, ExtensionIn, ExtensionOut, ExtensionsOut
+from api.updates import send_update
 from db import queries
 from db.models import Case, ExtensionRequest
-from domain.errors import CaseClosed, Conflict, Forbidden, InvalidInput, Unavailable
+from domain.errors import CaseClosed, Conflict, Forbidden, InvalidInput
 from domain.models import DecideExtensionInput, Extension, RequestExtensionInput
 from workflows.case import DECIDE_EXTENSION, REQUEST_EXTENSION
 
@@ -54,27 +54,29 @@ def request_id_for(case_id: str, idempotency_key: str | None) -> str:
 
 
 async def execute_approval_update(
-    client: Client, case: Case, update: str, arg: BaseModel, *, update_id: str
+    session: AsyncSession, client: Client, case: Case, update: str, arg: BaseModel, *, update_id: str
 ) -> Extension:
     """Send an extension update; the validator's refusal becomes the caller's 4xx."""
-    handle = client.get_workflow_handle(case.workflow_id)
-    try:
-        result: Extension = await handle.execute_update(update, arg, id=update_id, result_type=Extension)
-    except WorkflowUpdateFailedError as e:
-        raise refusal(e, failed="延长执行期限未能办理") from None
-    except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND:
-            raise CaseClosed("案件流程已结束，无需延长执行期限") from None
-        raise Unavailable("流程服务暂不可用，请稍后重试 (Temporal unavailable)", kind="TemporalUnavailable") from e
-    return result
+    return await send_update(
+        session,
+        client,
+        case.workflow_id,
+        update,
+        arg,
+        update_id=update_id,
+        result_type=Extension,
+        failed="延长执行期限未能办理",
+        ended="案件流程已结束，无需延长执行期限",
+    )
 
 
 async def decide(
-    client: Client, case: Case, request_id: str, body: ExtensionDecisionIn, *, decided_by: str
+    session: AsyncSession, client: Client, case: Case, request_id: str, body: ExtensionDecisionIn, *, decided_by: str
 ) -> Extension:
     """Send a decision on a pending request (extension or 终本 exception); the same decision again is a no-op."""
     decision = "approved" if body.approve else "refused"
     ext = await execute_approval_update(
+        session,
         client,
         case,
         DECIDE_EXTENSION,
@@ -118,6 +120,7 @@ async def request_extension(
     if case.status == "closed":
         raise CaseClosed("案件已结案，无需延长执行期限")
     ext = await execute_approval_update(
+        session,
         client,
         case,
         REQUEST_EXTENSION,
@@ -143,6 +146,6 @@ async def decide_extension(
     require_role(staff, *APPROVERS)
     if staff.court_code != case.court_code:
         raise Forbidden("只有本院院长或分管副院长可以审批延长执行期限", kind="OtherCourt")
-    ext = await decide(client, case, extension_id, body, decided_by=staff.username)
+    ext = await decide(session, client, case, extension_id, body, decided_by=staff.username)
     term = await queries.obligation_of_case(session, case_id=case.id, obligation_id="term-6m")
     return ExtensionDecided(**approval_out(case.id, ext).model_dump(), term_due_at=term.due_at if term else None)

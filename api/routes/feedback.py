@@ -8,17 +8,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
 
 from api.access import visible_case
 from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
-from api.refusals import refusal
 from api.schemas import FeedbackDraft, FeedbackIn, StaffFeedbackOut
+from api.updates import send_update
 from db import queries
 from db.models import Case, Feedback, Staff
-from domain.errors import CaseClosed, Forbidden, InvalidInput, Unavailable
+from domain.errors import CaseClosed, Forbidden, InvalidInput
 from domain.feedback import SUBMIT_FEEDBACK, FeedbackResult, SubmitFeedbackInput, draft_feedback
 
 router = APIRouter(prefix="/api/cases", tags=["feedback"], responses=ERROR_RESPONSES)
@@ -105,32 +104,30 @@ async def _submit(
     if missing:
         raise InvalidInput(f"执行进展反馈缺少：{'、'.join(missing)}", kind="MissingField")
     before = {f.id for f in await queries.feedback_of_case(session, case_id=case.id)}
-    result = await _send(client, case, key, body, staff)
+    result = await _send(session, client, case, key, body, staff)
     return result, result.feedback_id not in before
 
 
-async def _send(client: Client, case: Case, key: str, body: FeedbackIn, staff: Staff) -> FeedbackResult:
-    handle = client.get_workflow_handle(case.workflow_id)
-    try:
-        result: FeedbackResult = await handle.execute_update(
-            SUBMIT_FEEDBACK,
-            SubmitFeedbackInput(
-                request_id=key,
-                measures=body.measures.strip(),
-                next_steps=body.next_steps.strip(),
-                applicant_tasks=body.applicant_tasks.strip(),
-                submitted_by=staff.username,
-            ),
-            id="feedback-" + hashlib.sha256(key.encode()).hexdigest()[:40],
-            result_type=FeedbackResult,
-        )
-    except WorkflowUpdateFailedError as e:
-        raise refusal(e, failed="执行进展反馈未能提交") from None
-    except RPCError as e:
-        if e.status == RPCStatusCode.NOT_FOUND:
-            raise CaseClosed("案件流程已结束，不能再反馈执行进展") from None
-        raise Unavailable("流程服务暂不可用，请稍后用同一 Idempotency-Key 重试", kind="TemporalUnavailable") from e
-    return result
+async def _send(
+    session: AsyncSession, client: Client, case: Case, key: str, body: FeedbackIn, staff: Staff
+) -> FeedbackResult:
+    return await send_update(
+        session,
+        client,
+        case.workflow_id,
+        SUBMIT_FEEDBACK,
+        SubmitFeedbackInput(
+            request_id=key,
+            measures=body.measures.strip(),
+            next_steps=body.next_steps.strip(),
+            applicant_tasks=body.applicant_tasks.strip(),
+            submitted_by=staff.username,
+        ),
+        update_id="feedback-" + hashlib.sha256(key.encode()).hexdigest()[:40],
+        result_type=FeedbackResult,
+        failed="执行进展反馈未能提交",
+        ended="案件流程已结束，不能再反馈执行进展",
+    )
 
 
 def _result(f: Feedback) -> FeedbackResult:

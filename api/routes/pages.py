@@ -26,7 +26,7 @@ from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.filing import file_case
 from api.recording import record_node
 from api.schemas import CaseIn, NodeIn
-from api.security import issue_token, read_token
+from api.security import authenticate, issue_token, read_token
 from db import queries
 from db.models import Case, Court, Node, Party, SmsMessage, Staff
 from domain.clock import BEIJING, format_beijing, format_day
@@ -35,7 +35,6 @@ from domain.masking import mask_id_number
 from domain.nodes import CATALOGUE, CLOSURE_MODES, NodeType, node_type
 from domain.phones import mask_phone
 from domain.rules import RUNG_NAMES
-from domain.secrets import verify_secret
 from domain.sms import redact_query_code
 
 HERE = Path(__file__).resolve().parent.parent
@@ -186,8 +185,8 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
         return _render(
             request, "login.html", {"username": username, "next": target, "error": "请求来源不正确"}, status=403
         )
-    staff = await queries.staff_by_username(session, username=username)
-    if staff is None or not staff.active or not verify_secret(staff.password_hash, form.get("password", "")):
+    staff = await authenticate(session, username, form.get("password", ""))
+    if staff is None:
         context = {"username": username, "next": target, "error": "用户名或密码错误，请重新输入。"}
         return _render(request, "login.html", context, status=401)
     token = issue_token(

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from api.security import issue_token
@@ -214,12 +215,13 @@ async def test_refiling_a_closed_case_returns_it_and_starts_nothing(api: Api, de
     assert r.status_code == 201, r.text
     handle = dev_env.client.get_workflow_handle(filed["workflow_id"])
     assert await handle.result() == "closed"
+    query = f"WorkflowId = '{filed['workflow_id']}'"
+    before = {w.run_id async for w in dev_env.client.list_workflows(query)}  # a run may have continued as new
     again = await api.as_("registrar", "POST", "/api/cases", json=body)
     assert again.status_code == 200, again.text
     assert again.json()["case_id"] == filed["case_id"]
-    runs = [w async for w in dev_env.client.list_workflows(f"WorkflowId = '{filed['workflow_id']}'")]
-    assert len(runs) == 1
-    assert (await handle.describe()).run_id == runs[0].run_id
+    assert {w.run_id async for w in dev_env.client.list_workflows(query)} == before
+    assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
 
 
 async def test_shared_applicant_phone_is_accepted_but_flagged(api: Api) -> None:
@@ -287,6 +289,7 @@ def ago(**delta: float) -> Callable[[], str]:
         bad_node("bad-closure-mode", node(type="closure", mode="随便"), "InvalidClosureMode", "随便", "执行完毕"),
         bad_node("closure-without-mode", node(type="closure"), "MissingField", "mode"),
         bad_node("auction-without-time", node(type="online_auction"), "MissingField", "scheduled_at"),
+        bad_node("negative-amount", node(type="funds_received", amount="-500"), "InvalidAmount", "-500"),
         bad_node("bad-scheduled-at", node(type="hearing", scheduled_at="下周一"), "InvalidTime", "scheduled_at"),
         bad_node("key-too-long", node(key="k" * 129), "InvalidIdempotencyKey", "Idempotency-Key"),
     ],
@@ -342,3 +345,25 @@ async def test_node_on_a_closed_case_is_409_and_the_closure_key_still_answers(
     assert [(n["type"], n["fields"]) for n in case["nodes"]] == [("closure", {"mode": "执行完毕"})]
     sms = await _sms(api, filed["case_id"])
     assert [m["reason"] for m in sms] == ["filed", f"node:{closed.json()['node_id']}"]
+
+
+@sqlite_only
+async def test_node_while_the_worker_is_down_is_503_and_the_same_key_records_it_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stuck workflow answers 503 in bounded time instead of hanging the request; the retry acts once."""
+    filed = await _file(api)
+    url = f"/api/cases/{filed['case_id']}/nodes"
+    monkeypatch.setattr("api.updates.UPDATE_RPC_TIMEOUT", timedelta(seconds=2))
+    await api.worker.stop()
+    try:
+        r = await api.as_("handler", "POST", url, json=_node(), headers={"Idempotency-Key": "down"})
+        assert_error(r, 503, "TemporalUnavailable", "Idempotency-Key")
+        assert (await _rows(api))["Node"] == 0
+    finally:
+        await api.worker.start()
+    again = await api.as_("handler", "POST", url, json=_node(), headers={"Idempotency-Key": "down"})
+    assert again.status_code in (200, 201), again.text
+    sms = await eventually(lambda: _sms(api, filed["case_id"]), lambda s: len(s) == 2)
+    assert [m["reason"] for m in sms] == ["filed", f"node:{again.json()['node_id']}"]
+    assert (await _rows(api))["Node"] == 1

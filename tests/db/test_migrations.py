@@ -22,12 +22,20 @@ def _config(url: str) -> Config:
     return cfg
 
 
-def _schema(url: str) -> dict[str, set[str]]:
-    """Each table with its columns."""
+def _schema(url: str) -> dict[str, object]:
+    """Each table with its columns and types, unique constraints, indexes and foreign keys."""
     engine = create_engine(sync_url(url))
     try:
         found = inspect(engine)
-        return {t: {c["name"] for c in found.get_columns(t)} for t in found.get_table_names()}
+        return {
+            t: (
+                {(c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns(t)},
+                {(u["name"], tuple(u["column_names"])) for u in found.get_unique_constraints(t)},
+                {(i["name"], tuple(i["column_names"])) for i in found.get_indexes(t)},
+                {(tuple(f["constrained_columns"]), f["referred_table"]) for f in found.get_foreign_keys(t)},
+            )
+            for t in found.get_table_names()
+        }
     finally:
         engine.dispose()
 

@@ -129,3 +129,30 @@ def test_funds_received_without_amount_is_refused() -> None:
 def test_scheduled_at_outside_filing_and_five_years_is_refused(value: str) -> None:
     """An edge-of-calendar time once jammed the case's workflow on every retry."""
     assert _refusal("online_auction", fields={"scheduled_at": value}).kind == "InvalidTime"
+
+
+def test_scheduled_at_five_years_ahead_is_counted_from_a_leap_day() -> None:
+    """Five years after 29 February is 28 February: a leap-day clock must not crash the check."""
+    leap = datetime(2028, 2, 29, 2, 0, tzinfo=UTC)
+    fields = {"scheduled_at": "2033-02-28T10:00:00+08:00"}
+    check_node(type_code="hearing", occurred_at=leap, fields=fields, filed_on=date(2028, 2, 1), now=leap)
+    with pytest.raises(InvalidInput):
+        late = {"scheduled_at": "2033-03-01T10:00:00+08:00"}
+        check_node(type_code="hearing", occurred_at=leap, fields=late, filed_on=date(2028, 2, 1), now=leap)
+
+
+@pytest.mark.parametrize("value", ["12000", "12000.5", "12,000.50", "0", "1,234,567.89"])
+def test_amounts_as_people_write_them_are_accepted(value: str) -> None:
+    _check("funds_received", fields={"amount": value})
+    _check("closure", fields={"mode": "执行完毕", "recovered_amount": value})
+
+
+@pytest.mark.parametrize("value", ["-500", "1.234", "一万元", "1E+4", "NaN", "1,00", "12345678901234567"])
+def test_amounts_that_are_not_money_are_refused_naming_the_value(value: str) -> None:
+    for code, fields in (
+        ("funds_paid", {"amount": value}),
+        ("closure", {"mode": "执行完毕", "recovered_amount": value}),
+    ):
+        error = _refusal(code, fields=fields)
+        assert error.kind == "InvalidAmount"
+        assert value in error.detail

@@ -41,7 +41,9 @@ class World:
     worker: RunningWorker
     handles: list[WorkflowHandle] = field(default_factory=list)
 
-    async def file(self, filed_on: date, *, max_events_per_run: int = 2000) -> WorkflowHandle:
+    async def file(
+        self, filed_on: date, *, max_events_per_run: int = 2000, has_property: bool = True
+    ) -> WorkflowHandle:
         """Store a case as the API would, then start its workflow with update-with-start."""
         case_id = str(uuid.uuid4())
         n = next(_numbers)
@@ -55,7 +57,7 @@ class World:
                 cause="民间借贷纠纷",
                 amount=Decimal("50000.00"),
                 filed_on=filed_on,
-                has_property=True,
+                has_property=has_property,
                 handler_id=handler.id,
                 registrar_id=handler.id,
                 workflow_id=f"case-{case_id}",
@@ -76,6 +78,7 @@ class World:
                 court_code="YN0102",
                 filed_on=filed_on,
                 handler="handler",
+                has_property=has_property,
                 max_events_per_run=max_events_per_run,
             ),
             id=case.workflow_id,

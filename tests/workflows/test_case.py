@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import pytest
@@ -51,6 +52,23 @@ async def test_repeated_key_returns_the_same_node_and_sends_one_sms(
     sms = await eventually(lambda: world.sms(case_id), lambda rows: len(rows) == 2 and rows[-1].status == "sent")
     assert [m.reason for m in sms] == ["filed", f"node:{first.node_id}"]
     assert len(await world.nodes(case_id)) == 1
+
+
+async def test_repeat_sent_while_the_first_is_recorded_waits_for_its_result(
+    time_env: WorkflowEnvironment, make_world: WorldFactory
+) -> None:
+    """Two requests with one key at once (say, from two API servers): both get the recorded node, lateness included."""
+    world = await make_world(time_env.client)
+    now = (await time_env.get_current_time()).astimezone(BEIJING)
+    handle = await world.file(now.date() - timedelta(days=10))
+    inp = node("twice", "freeze", now - timedelta(days=6))
+    first, again = await asyncio.gather(
+        *(handle.execute_update(RECORD_NODE, inp, id=update_id, result_type=NodeResult) for update_id in ("u1", "u2"))
+    )
+    assert first.node_id == again.node_id
+    assert (first.late, again.late) == (True, True)
+    assert sorted([first.created, again.created]) == [False, True]
+    assert len(await world.nodes(handle_case(handle))) == 1
 
 
 @pytest.mark.parametrize(

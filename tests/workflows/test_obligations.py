@@ -88,9 +88,8 @@ async def test_overdue_investigation_climbs_the_ladder_once_each(
     await time_env.sleep(timedelta(days=20))
     assert len(await rungs(world, case_id, "investigate-1m")) == 5  # each rung fires exactly once
     staff_sms = [m.reason for m in await world.sms(case_id, to="staff:") if "investigate-1m" in m.reason]
-    assert sorted(staff_sms) == sorted(
-        f"rung:investigate-1m:{r}" for r in ("remind_open", "remind_due", "warn", "escalate", "escalate")
-    )
+    fired_rungs = ("remind_open", "remind_due", "warn", "escalate", "escalate")
+    assert sorted(staff_sms) == sorted(f"rung:investigate-1m@{deadline:%Y%m%d}:{r}" for r in fired_rungs)
     # Meeting it late stops the ladder and records the lateness.
     now = (await time_env.get_current_time()).astimezone(BEIJING)
     await record(await world_handle(world, case_id), node("inquiry", "network_inquiry", now))
@@ -156,6 +155,66 @@ async def test_extension_approved_by_the_president_moves_the_term(
     await eventually(lambda: world.sms(case_id), lambda rows: any("执行期限已依法变更" in m.body for m in rows))
     changes = [n for n in await world.nodes(case_id) if n.type == "term_change"]  # the applicant is told
     assert [n.summary[:7] for n in changes] == ["执行期限延长3"]
+
+
+async def test_extension_approved_after_expiry_ends_the_escalation_and_rearms_the_ladder(
+    time_env: WorkflowEnvironment, make_world: WorldFactory
+) -> None:
+    """Asked in time, decided late: the term moves, the old escalation leaves the inbox, and the bureau chief is
+    warned again before the new due day."""
+    world = await make_world(time_env.client)
+    filed = await today(time_env) - timedelta(days=75)  # no property: the term is 3 months
+    handle = await world.file(filed, has_property=False)
+    case_id = handle_case(handle)
+    term_due = due(filed, 3, "months")
+    await sleep_until(time_env, term_due - timedelta(days=8))
+    await handle.execute_update(
+        REQUEST_EXTENSION,
+        RequestExtensionInput(request_id="r1", months=3, reason="拍卖尚未完成", requested_by="handler"),
+        result_type=Extension,
+    )
+    await sleep_until(time_env, term_due + timedelta(days=2))
+    await eventually(lambda: rungs(world, case_id, "term-6m"), lambda r: len(r) == 5)
+    assert (await obligations(world, case_id))["term-6m"].level == 3
+    await handle.execute_update(
+        DECIDE_EXTENSION,
+        DecideExtensionInput(request_id="r1", approve=True, decided_by="president"),
+        result_type=Extension,
+    )
+    new_due = due(filed, 6, "months")
+    term = (await eventually(lambda: obligations(world, case_id), lambda o: o["term-6m"].level == 0))["term-6m"]
+    assert (term.due_at, term.status, term.rungs_fired) == (new_due, "open", ["remind_open"])
+    assert await open_records(world, case_id, "term-6m") == [("remind_open", "handler")]
+    warn_day = working_days_before(CALENDAR, new_due.date(), 1)
+    await sleep_until(time_env, start_of_day(warn_day) + timedelta(hours=1))
+    await eventually(lambda: open_records(world, case_id, "term-6m"), lambda r: len(r) == 3)
+    assert await open_records(world, case_id, "term-6m") == [
+        ("remind_open", "handler"),
+        ("remind_due", "handler"),
+        ("warn", "bureau_chief"),
+    ]
+    assert [r for r, _ in await rungs(world, case_id, "term-6m")].count("warn") == 2  # once per due day
+    warned = [m for m in await world.sms(case_id, to="staff:") if m.reason.endswith(":warn") and "term-6m" in m.reason]
+    assert sorted(m.reason for m in warned) == [
+        f"rung:term-6m@{term_due:%Y%m%d}:warn",
+        f"rung:term-6m@{new_due:%Y%m%d}:warn",
+    ]
+
+
+async def open_records(world: World, case_id: str, obligation_id: str) -> list[tuple[str, str]]:
+    """The supervision records still shown in the recipients' inboxes."""
+    async with world.sessions() as s:
+        rows = await s.execute(
+            select(SupervisionRecord.rung, Staff.role)
+            .join(Staff, Staff.id == SupervisionRecord.staff_id)
+            .where(
+                SupervisionRecord.case_id == case_id,
+                SupervisionRecord.obligation_id == obligation_id,
+                SupervisionRecord.met_at.is_(None),
+            )
+            .order_by(SupervisionRecord.id)
+        )
+        return [(r, role) for r, role in rows.all()]
 
 
 async def test_worker_restart_in_the_middle_loses_and_repeats_nothing(
