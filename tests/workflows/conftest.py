@@ -113,7 +113,9 @@ async def _quiet(handle: WorkflowHandle) -> None:
         # Raw: the test server returns datetime search attributes the SDK cannot decode.
         described = await handle._client.workflow_service.describe_workflow_execution(request)
         running = described.workflow_execution_info.status == WorkflowExecutionStatus.RUNNING.value
-        busy = described.pending_activities or described.HasField("pending_workflow_task")
+        # An activity on a retry (masking a list that never confirms) is not waited for: it may retry for ever.
+        running_activities = [a for a in described.pending_activities if a.attempt <= 1]
+        busy = running_activities or described.HasField("pending_workflow_task")
         idle = idle + 1 if not running or not busy else 0
         if idle >= 3:
             return
