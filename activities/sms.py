@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -16,7 +15,7 @@ from db.models import Case, Feedback, Node, SmsMessage
 from domain.clock import format_day
 from domain.models import NotifyInput, NotifyResult
 from domain.nodes import node_type
-from domain.secrets import hash_secret, new_query_code
+from domain.secrets import hashed, new_query_code
 from domain.sms import Signature, feedback_message, filing_message, node_message
 
 RECIPIENT_ROLES = ("applicant", "agent")
@@ -84,7 +83,7 @@ class SmsActivities:
                     body = feedback_message(sig, case_number=case.case_number, n=feedback.n)
                 elif node is None:
                     code = new_query_code()
-                    party.query_code_hash = await asyncio.to_thread(hash_secret, code)  # argon2 off the loop
+                    party.query_code_hash = await hashed(code)
                     body = filing_message(
                         sig, case_number=case.case_number, filed_on=format_day(case.filed_on), query_code=code
                     )

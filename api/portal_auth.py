@@ -7,11 +7,9 @@ party's query-code hash: when the query code changes (an agent dismissed, seed 0
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +22,7 @@ from domain.case_numbers import parse_case_number
 from domain.clock import beijing_date, format_day
 from domain.errors import Forbidden, InvalidInput, NotAuthenticated, YgError
 from domain.phones import normalise
-from domain.secrets import hash_secret, verify_secret
+from domain.secrets import hashed, verified
 
 PORTAL_AUDIENCE = "yangguang-portal"
 PORTAL_SCOPE = "party"
@@ -125,10 +123,14 @@ def _id_number(raw: str) -> str:
     return raw.strip().upper()  # the check character X is often typed lower-case
 
 
-@cache
-def _decoy_hash() -> str:
+_decoy: list[str] = []
+
+
+async def _decoy_hash() -> str:
     """Verified when no party matches, so a wrong case number costs the same time as a wrong query code."""
-    return hash_secret("decoy-query-code")
+    if not _decoy:
+        _decoy.append(await hashed("decoy-query-code"))
+    return _decoy[0]
 
 
 async def portal_login(session: AsyncSession, body: PortalLoginIn, *, secret: str) -> Token:
@@ -150,12 +152,12 @@ async def portal_login(session: AsyncSession, body: PortalLoginIn, *, secret: st
         and p.phone == phone
     ]
     party = None
-    for p in candidates:  # argon2 runs off the event loop
-        if await asyncio.to_thread(verify_secret, p.query_code_hash or "", code):
+    for p in candidates:
+        if await verified(p.query_code_hash or "", code):
             party = p
             break
     if not candidates:
-        await asyncio.to_thread(lambda: verify_secret(_decoy_hash(), code))
+        await verified(await _decoy_hash(), code)
     if case is None or party is None:
         await queries.prune_portal_failures(session, before=now - FAILURE_WINDOW)
         await queries.add_portal_failure(session, key=key, at=now)

@@ -3,7 +3,6 @@ with the settings' secret."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -12,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import queries
 from db.models import Staff
 from domain.errors import NotAuthenticated
-from domain.secrets import verify_secret
+from domain.secrets import verified
 
 ALGORITHM = "HS256"
 
@@ -22,7 +21,7 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> S
     staff = await queries.staff_by_username(session, username=username)
     if staff is None or not staff.active:
         return None
-    return staff if await asyncio.to_thread(verify_secret, staff.password_hash, password) else None
+    return staff if await verified(staff.password_hash, password) else None
 
 
 def issue_token(*, username: str, role: str, secret: str, minutes: int) -> str:

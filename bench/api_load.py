@@ -93,10 +93,9 @@ async def serve_worker(args: argparse.Namespace) -> None:
     if args.what_if_cheap_query_hash:
         from argon2 import PasswordHasher
 
-        import activities.sms
+        import domain.secrets
 
-        cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-        activities.sms.hash_secret = lambda secret: cheap.hash(secret)
+        domain.secrets._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     settings = _settings(args)
     client = await _client(args)
     engine = make_engine(settings.database_url)

@@ -503,7 +503,10 @@ async def _case_page(
     nodes = await queries.nodes_of_case(session, case_id=case.id)
     messages = await queries.sms_of_case(session, case_id=case.id)
     node_names = {n.id: nt.name if (nt := node_type(n.type)) else n.type for n in nodes}
-    staff_names = await _staff_names(session, usernames={n.recorded_by for n in nodes})
+    feedback = await queries.feedback_of_case(session, case_id=case.id)
+    staff_names = await _staff_names(
+        session, usernames={n.recorded_by for n in nodes} | {f.submitted_by for f in feedback}
+    )
     parties = {p.id: p for p in case.parties}
     now = datetime.now(UTC)
     can_record = staff.id in (case.handler_id, case.clerk_id) and case.status == "open"
@@ -547,6 +550,21 @@ async def _case_page(
                 "rungs": "、".join(RUNG_NAMES[r] for r in o.rungs_fired),
             }
             for o in await queries.obligations_of_case(session, case_id=case.id)
+        ],
+        "feedback": [
+            {
+                "n": f.n,
+                "submitted_at": f.submitted_at,
+                "submitted_by": staff_names.get(f.submitted_by, f.submitted_by),
+                "late": f.late,
+                "measures": f.measures,
+                "next_steps": f.next_steps,
+                "applicant_tasks": f.applicant_tasks,
+                "reply": f.reply,
+                "replied_at": f.replied_at,
+                "replied_by": _recipient(f"party:{f.replied_by_party_id}", parties) if f.replied_by_party_id else None,
+            }
+            for f in feedback
         ],
         "refresh": REFRESH_SECONDS if _in_flight(case, nodes, messages, now) else None,
         "notice": NOTICES.get(notice or ""),

@@ -56,6 +56,17 @@ class Console:
             assert r.status_code == 201, r.text
             return str(r.json()["case_id"])
 
+    async def submit_feedback(self, case_id: str) -> str:
+        """The handler's progress feedback through the JSON API; return its id."""
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as http:
+            r = await http.post("/api/auth/token", data={"username": "handler", "password": DEMO_PASSWORD})
+            assert r.status_code == 200, r.text
+            headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+            body = {"measures": "已冻结被执行人银行存款5万元", "next_steps": "拟于下月评估拍卖其车辆"}
+            r = await http.post(f"/api/cases/{case_id}/feedback", json=body, headers=headers)
+            assert r.status_code == 201, r.text
+            return str(r.json()["feedback_id"])
+
     async def count_nodes(self, case_id: str) -> int:
         async with self.sessions() as s:
             return int(await s.scalar(select(func.count()).select_from(Node).where(Node.case_id == case_id)) or 0)

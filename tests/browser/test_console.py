@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.async_api import Page, expect
 
+from db import queries
+from db.models import Case
 from domain.clock import BEIJING
 from tests.browser.conftest import Console, login
 
@@ -135,6 +137,30 @@ async def test_clerk_closes_the_case_and_the_node_form_goes_away(page: Page, con
     await expect(page.locator("#nodes tbody tr").first).to_contain_text("赵书记")
     await expect(page.locator("form.node-form")).to_have_count(0)
     await expect(page.locator("#outbox tbody tr", has_text="节点通知：结案")).to_contain_text("以“执行完毕”方式结案")
+
+
+async def test_handler_sees_the_feedback_and_the_applicants_reply(page: Page, console: Console) -> None:
+    case_id = await console.file_case()
+    feedback_id = await console.submit_feedback(case_id)
+    await login(page, "handler")
+    await page.goto(f"/cases/{case_id}")
+    row = page.locator("#feedback tbody tr")
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text("第1次")
+    await expect(row).to_contain_text("拟于下月评估拍卖其车辆")
+    await expect(row).to_contain_text("尚未回复")
+    async with console.sessions() as s:  # the applicant's reply, as the party portal records it
+        case = await s.get(Case, case_id)
+        assert case is not None
+        applicant, now = next(p for p in case.parties if p.role == "applicant"), datetime.now(UTC)
+        assert await queries.record_feedback_reply(
+            s, case_id=case_id, feedback_id=feedback_id, text="希望尽快拍卖车辆", party_id=applicant.id, at=now
+        )
+        await s.commit()
+    await page.reload()
+    await expect(row).to_contain_text("希望尽快拍卖车辆")
+    await expect(row).to_contain_text("申请执行人 张三")
+    await expect(row).not_to_contain_text("尚未回复")
 
 
 async def test_wrong_password_shows_the_chinese_error(page: Page, console: Console) -> None:

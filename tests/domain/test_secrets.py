@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from domain.secrets import QUERY_CODE_LENGTH, hash_secret, new_query_code, verify_secret
+import asyncio
+
+import domain.secrets
+from domain.secrets import HASH_THREADS, QUERY_CODE_LENGTH, hash_secret, hashed, new_query_code, verified, verify_secret
 
 
 def test_hashed_query_code_verifies() -> None:
@@ -49,3 +52,37 @@ def test_query_code_is_eight_characters_easy_to_read_off_a_phone() -> None:
 def test_query_codes_differ_from_case_to_case() -> None:
     codes = {new_query_code() for _ in range(500)}
     assert len(codes) == 500
+
+
+async def test_async_hashing_verifies_and_keeps_the_event_loop_serving() -> None:
+    """Ten logins at once: each verifies, at most HASH_THREADS run together, and the loop keeps ticking."""
+    stored = await hashed("AB23CD45")
+    ticks = 0
+    running = peak = 0
+    original = domain.secrets.verify_secret
+
+    def counting(secret_hash: str, secret: str) -> bool:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        try:
+            return original(secret_hash, secret)
+        finally:
+            running -= 1
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    domain.secrets.verify_secret = counting
+    try:
+        results = await asyncio.gather(*(verified(stored, "AB23CD45" if i % 2 else "wrong") for i in range(10)))
+    finally:
+        domain.secrets.verify_secret = original
+        ticker.cancel()
+    assert results == [False, True] * 5
+    assert peak == HASH_THREADS
+    assert ticks >= 10  # ten argon2 verifications take far longer than 0.1 s; the loop ran meanwhile
