@@ -26,9 +26,15 @@ from domain.periods import due_after, working_days_back
 __all__ = ["COMPUTE_DUE", "WARN_AT", "CalendarActivities", "raise_alerts"]
 
 
-async def raise_alerts(sessions: async_sessionmaker[AsyncSession], years: Iterable[int]) -> None:
-    """One open alert per unknown year ("enter the schedule for year N"); reopened if it was resolved."""
+async def raise_alerts(sessions: async_sessionmaker[AsyncSession], years: Iterable[int]) -> list[int]:
+    """One open alert per unknown year ("enter the schedule for year N"); reopened if it was resolved. Returns
+    the years whose alert this call opened: an alert already open costs one read, not a write."""
+    opened = []
     for year in sorted(set(years)):
+        async with sessions() as s:
+            alert = await s.get(CalendarAlert, year)
+            if alert is not None and alert.resolved_at is None:
+                continue
         try:
             async with sessions.begin() as s:
                 if await queries.holiday_days(s, year=year):
@@ -38,8 +44,12 @@ async def raise_alerts(sessions: async_sessionmaker[AsyncSession], years: Iterab
                     s.add(CalendarAlert(year=year, first_seen_at=datetime.now(UTC)))
                 elif alert.resolved_at is not None:
                     alert.resolved_at, alert.resolved_by = None, None
+                else:
+                    continue
+            opened.append(year)
         except IntegrityError:
             pass  # another activity raised the same year's alert at the same moment: one row is enough
+    return opened
 
 
 class CalendarActivities:
@@ -51,9 +61,11 @@ class CalendarActivities:
             return await queries.working_calendar(s)
 
     async def _unknown(self, years: tuple[int, ...]) -> None:
-        """Unconfirmed: weekends alone were used; ask the administrators for the schedule (DOMAIN.md → Time)."""
-        activity.logger.warning("holiday schedule unknown, period computed on weekends alone", extra={"years": years})
-        await raise_alerts(self._sessions, years)
+        """Unconfirmed: weekends alone were used; ask the administrators for the schedule (DOMAIN.md → Time).
+        Logged as a warning when the alert opens; while it stays open, every such period is only a debug line."""
+        opened = await raise_alerts(self._sessions, years)
+        log = activity.logger.warning if opened else activity.logger.debug
+        log("holiday schedule unknown, period computed on weekends alone", extra={"years": years})
 
     @activity.defn(name=COMPUTE_DUE)
     async def compute_due(self, inp: DueInput) -> DueResult:

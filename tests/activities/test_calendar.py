@@ -102,6 +102,20 @@ async def test_a_resolved_alert_reopens_when_the_year_is_still_unknown(
     assert [(a.year, a.resolved_at, a.resolved_by) for a in await alerts(sessions)] == [(UNPUBLISHED, None, None)]
 
 
+async def test_an_open_alert_is_raised_once_and_only_its_opening_is_reported(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Every deadline into an unknown year asks for the alert; only the first opens it (and warns in the log)."""
+    assert await raise_alerts(sessions, [UNPUBLISHED]) == [UNPUBLISHED]
+    assert await raise_alerts(sessions, [UNPUBLISHED, UNPUBLISHED]) == []
+    async with sessions.begin() as s:
+        alert = await s.get(CalendarAlert, UNPUBLISHED)
+        assert alert is not None
+        alert.resolved_at, alert.resolved_by = datetime.now(UTC), "admin"
+    assert await raise_alerts(sessions, [UNPUBLISHED]) == [UNPUBLISHED]  # reopened
+    assert len(await alerts(sessions)) == 1
+
+
 async def test_no_alert_for_a_year_entered_in_the_meantime(sessions: async_sessionmaker[AsyncSession]) -> None:
     await enter_new_year_2027(sessions)
     await raise_alerts(sessions, [UNPUBLISHED])
