@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from temporalio.testing import WorkflowEnvironment
 
 from api.supervision import visibility_query
 from db import queries
@@ -16,6 +17,7 @@ from domain.clock import BEIJING
 from domain.secrets import hash_secret
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, eventually, now_iso
+from workflows.search_attributes import EARLIEST_DUE
 
 TODAY = datetime.now(BEIJING).date()
 # Filed 40 days ago: the property investigation (1 month) is overdue and escalates at once, while the first
@@ -229,3 +231,28 @@ async def test_inbox_needs_a_login_and_is_personal(api: Api) -> None:
     assert {i["rung"] for i in items if i["case_id"] == case_id} == {"remind_open"}
     for user in ("clerk", "bureau_chief", "president", "handler2"):
         assert [i for i in await _inbox(api, user) if i["case_id"] == case_id] == [], user
+
+
+async def test_a_stay_takes_paused_deadlines_out_of_the_earliest_due(api: Api, dev_env: WorkflowEnvironment) -> None:
+    """During a stay only the running clocks (progress feedback) set YgEarliestDue, so supervision skips the case."""
+    case_id = await _file(api)
+    workflow_id = f"case-{case_id}"
+
+    async def earliest() -> datetime | None:
+        desc = await dev_env.client.get_workflow_handle(workflow_id).describe()
+        return desc.typed_search_attributes.get(EARLIEST_DUE)
+
+    async def due_of(obligation_id: str) -> datetime | None:
+        r = await api.as_("handler", "GET", f"/api/cases/{case_id}")
+        ob = next((o for o in r.json()["obligations"] if o["obligation_id"] == obligation_id), None)
+        return datetime.fromisoformat(ob["due_at"]) if ob else None
+
+    investigate = await eventually(lambda: due_of("investigate-1m"), lambda d: d is not None)
+    assert investigate is not None
+    assert await eventually(earliest, lambda d: d == investigate) == investigate
+    url = f"/api/cases/{case_id}/nodes"
+    stay = {"type": "stay", "occurred_at": now_iso(-timedelta(minutes=5)), "summary": "暂缓执行"}
+    assert (await api.as_("handler", "POST", url, json=stay)).status_code == 201
+    feedback = await due_of("feedback:1")
+    assert feedback is not None and feedback > investigate
+    assert await eventually(earliest, lambda d: d == feedback) == feedback  # not the paused investigation
