@@ -39,7 +39,7 @@ def refusal(e: WorkflowUpdateFailedError, *, failed: str) -> YgError:
     return Conflict(f"{failed} (update failed)", kind="UpdateFailed")
 
 
-def unavailable(e: Exception) -> Unavailable:
+def _unavailable(e: Exception) -> Unavailable:
     if isinstance(e, WorkflowUpdateRPCTimeoutOrCancelledError):
         detail = "流程服务未能及时响应，请稍后用同一 Idempotency-Key 重试 (Temporal did not answer in time)"
     else:
@@ -72,8 +72,8 @@ async def send_update(
     except WorkflowUpdateFailedError as e:
         raise refusal(e, failed=failed) from None
     except WorkflowUpdateRPCTimeoutOrCancelledError as e:
-        raise unavailable(e) from e
+        raise _unavailable(e) from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
             raise CaseClosed(ended, kind="CaseClosed") from None
-        raise unavailable(e) from e
+        raise _unavailable(e) from e

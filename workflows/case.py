@@ -251,7 +251,8 @@ class CaseWorkflow:
             else await self._warn(ob.due_at, ladder.warn_before_working_days)
         )
         # A moved deadline (an extension, a stay deducted, a schedule entered) re-arms the rungs still ahead of
-        # it: the bureau chief is warned again before the new due day, and an escalation of the old one ends.
+        # it: the bureau chief is warned again before the new due day, and an escalation of the old one ends
+        # (ladder, seed 004: each rung warns of the deadline as it now stands).
         times, now = ob.rung_times(), workflow.now()
         ob.rungs_fired = [r for r in ob.rungs_fired if r == "remind_open" or times[r] <= now]
         self._changed = True
