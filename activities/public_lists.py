@@ -143,7 +143,13 @@ class PublicListActivities:
         if change.created or change.lifted:
             activity.logger.info(
                 "public lists changed",
-                extra={"case_id": case.id, "node_type": node.type, "created": change.created, "lifted": change.lifted},
+                # "created" is a LogRecord attribute: as an extra key it makes logging raise (and the activity retry)
+                extra={
+                    "case_id": case.id,
+                    "node_type": node.type,
+                    "lists_created": change.created,
+                    "lists_lifted": change.lifted,
+                },
             )
         return change
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -350,6 +351,24 @@ async def test_a_node_of_another_case_is_refused_without_retry(
 
     assert (caught.value.type, caught.value.non_retryable) == ("NodeNotInCase", True)
     assert await entries(sessions, case) == await entries(sessions, other) == []
+
+
+async def test_a_listing_logged_at_info_level_returns(
+    lists: PublicListActivities,
+    case: FiledCase,
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The worker logs at INFO: a change logged with a key LogRecord reserves ("created") raised, retried for ever."""
+    caplog.set_level(logging.INFO, logger="temporalio.activity")
+    node_id = await record_node(sessions, case, "dishonest_listing")
+
+    assert await apply(lists, case, node_id) == PublicListChange(created=["dishonest"], lifted=[])
+
+    [record] = [r for r in caplog.records if r.getMessage().startswith("public lists changed")]
+    assert record.levelno == logging.INFO
+    assert (record.__dict__["lists_created"], record.__dict__["lists_lifted"]) == (["dishonest"], [])
+    assert record.__dict__["case_id"] == case.id
 
 
 # --- lifting ---
