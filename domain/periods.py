@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from domain.calendar import Calendar
-from domain.clock import add_months, beijing_date, end_of_day
+from domain.clock import add_months, beijing_date, end_of_day, start_of_day
 from domain.errors import InvalidInput
+from domain.obligations import PeriodRequest, Schedule
 from domain.period_models import MAX_LENGTH, UNITS, Unit
 
 _DAY = timedelta(days=1)
@@ -138,3 +139,26 @@ def working_days_back(calendar: Calendar, due_day: date, n: int) -> DayResult:
 def working_days_before(calendar: Calendar, due_day: date, n: int) -> date:
     """The day n working days before a due day: "one working day before expiry" warns the bureau chief (seed 004)."""
     return working_days_back(calendar, due_day, n).day
+
+
+def schedule_period(calendar: Calendar, req: PeriodRequest) -> tuple[Schedule, tuple[int, ...]]:
+    """A deadline and its ladder in one computation: the checkpoint (if any), the due instant, the handler's
+    reminder and the bureau chief's warning, N working days before the due day (seed 004); with the years
+    examined that had no holiday schedule."""
+    start, unknown = req.start, set[int]()
+    if req.offset_months:
+        checkpoint = due_after(calendar, start, req.offset_months, "months")
+        start, unknown = checkpoint.ends_at, set(checkpoint.unknown_years)
+    due = due_after(calendar, start, req.length, req.unit)
+    remind = working_days_back(calendar, due.last_day, req.remind_before)
+    warn = working_days_back(calendar, due.last_day, req.warn_before)
+    unknown |= {*due.unknown_years, *remind.unknown_years, *warn.unknown_years}
+    schedule = Schedule(
+        key=req.key,
+        start=start,
+        due_at=due.ends_at,
+        confirmed=not unknown,
+        remind_at=start_of_day(remind.day),
+        warn_at=start_of_day(warn.day),
+    )
+    return schedule, tuple(sorted(unknown))

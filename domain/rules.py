@@ -1,4 +1,11 @@
-"""The rules of DOMAIN.md as data: versioned rule sets, pinned per case at filing (decision 5)."""
+"""The rules of DOMAIN.md as data: versioned rule sets, pinned per case at filing (decision 5).
+
+A rule says what opens an obligation (``opens_on``: events), what meets it (``met_by``: node codes or events),
+what ends it unmet (``ended_by``), whether stays pause it, how it repeats (``chain``) and whom its reminders
+reach. The obligation book (domain/obligations.py) reads nothing else, so a new version changes behaviour
+without code. Events: ``filed``, ``filed_unassigned``, ``scheduled_act`` (a node carrying ``scheduled_at``),
+``closed``, ``closed:<mode>``, ``restored``, ``message``, ``complaint``, ``eservice_reminder``; meeting
+events besides node codes: ``feedback``, ``masked``, ``reply``, ``downloaded``."""
 
 from __future__ import annotations
 
@@ -6,38 +13,47 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Unit = Literal["days", "months", "working_days"]
-Rung = Literal["remind_open", "remind_due", "warn", "escalate"]
 
-# Who each rung of the ladder reaches (seed 004): the handler, then the bureau chief, then the president
-# and the discipline inspection head.
-RUNG_ROLES: dict[str, tuple[str, ...]] = {
-    "remind_open": ("handler",),
-    "remind_due": ("handler",),
-    "warn": ("bureau_chief",),
-    "escalate": ("president", "discipline"),
-}
-RUNG_NAMES: dict[str, str] = {
-    "remind_open": "提醒承办人",
-    "remind_due": "到期前提醒承办人",
-    "warn": "临期预警执行局长",
-    "escalate": "超期报告院长、纪检组长",
-}
-LEVELS: dict[str, int] = {"remind_open": 0, "remind_due": 1, "warn": 2, "escalate": 3}
+
+@dataclass(frozen=True)
+class Chain:
+    """How a rule repeats: the n-th instance lies ``months(n)`` after its anchor (filing or closure), and the
+    next instance opens when this one opens or is met, up to ``limit`` instances."""
+
+    next_on: Literal["open", "met"]
+    offsets_months: tuple[int, ...]
+    every_months: int
+    limit: int | None = None
+    due_at_checkpoint: bool = False  # the checkpoint is the deadline itself, not the start of the period
+
+    def months(self, n: int) -> int:
+        if n <= len(self.offsets_months):
+            return self.offsets_months[n - 1]
+        return self.offsets_months[-1] + (n - len(self.offsets_months)) * self.every_months
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One deadline rule: its period, what starts it, what meets it, whether stays pause it, and its source."""
+    """One deadline rule: its period, what opens, meets and ends it, whether stays pause it, and its source."""
 
     id: str
     name: str
     length: int
     unit: Unit
-    starts_on: str
+    opens_on: tuple[str, ...]
     met_by: tuple[str, ...]
     paused_by_stays: bool
     source: str
     text: str
+    subject: str  # a template over {length}, {n}, {months}, {node}, {day}
+    ended_by: tuple[str, ...] = ("closed",)
+    requires_recorded: tuple[str, ...] = ()  # opens only if one of these nodes was recorded before
+    length_without_property: int | None = None
+    extendable: bool = False  # an approved term extension lengthens it
+    chain: Chain | None = None
+    assignee: str = "handler"  # whom the reminders reach; the bureau chief and leaders stand above everyone
+    laddered: bool = True
+    case_field: str | None = None  # the case records this clock's due instant (cases.query_ends_at)
     params: dict[str, int] = field(default_factory=dict)
 
 
@@ -51,18 +67,63 @@ class Ladder:
 
 
 @dataclass(frozen=True)
+class ZhongbenConditions:
+    """The conditions of 终结本次执行程序 (终本规定 2016 第一条; the sampling points of seed 003)."""
+
+    mode: str = "终本"
+    required: tuple[tuple[str, str], ...] = (
+        ("notice_issued", "未发出执行通知书及报告财产令"),
+        ("consumption_restriction", "未对被执行人采取限制高消费措施"),
+        ("field_inquiry", "未完成传统查控（实地调查）"),
+        ("termination_interview", "未进行终本约谈"),
+        ("ruling_issued", "终结本次执行程序裁定书未作出并送达"),
+    )
+    inquiry_node: str = "network_inquiry"
+    inquiry_window_months: int = 3
+    inquiry_missing: str = "结案前3个月内未通过网络查控系统（总对总）查询被执行人财产"
+    min_months_open: int = 3
+    too_early: str = "自立案之日起未满3个月"
+    follow_up_rule: str = "zhongben-5y"  # the 6-monthly inquiry after closure, recordable on the closed case
+
+
+@dataclass(frozen=True)
 class RuleSet:
     version: str
     rules: tuple[Rule, ...]
     ladder: Ladder = Ladder()
     stay_nodes: tuple[str, ...] = ("stay", "suspension")
     resume_nodes: tuple[str, ...] = ("resumption",)
+    closure_node: str = "closure"
+    assignment_node: str = "handler_assigned"
+    zhongben: ZhongbenConditions = ZhongbenConditions()
+    # Who decides what (法发〔2006〕35号: the president or vice president extends the term; seed 003: the
+    # bureau chief approves a 终本 that misses conditions; seed 004: the bureau chief assigns cases).
+    deciders: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {
+            "extension": ("president", "vice_president"),
+            "zhongben": ("bureau_chief",),
+            "assignment": ("bureau_chief", "vice_president"),
+        }
+    )
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:
             if r.id == rule_id:
                 return r
         raise KeyError(rule_id)
+
+    def opened_by(self, event: str) -> list[Rule]:
+        return [r for r in self.rules if event in r.opens_on]
+
+    @property
+    def entry(self) -> Rule:
+        """The rule of entering a node within days of the act (it also watches scheduled acts)."""
+        return self.opened_by("scheduled_act")[0]
+
+    @property
+    def extendable(self) -> Rule:
+        """The rule an extension lengthens (the execution term)."""
+        return next(r for r in self.rules if r.extendable)
 
 
 RULES_2026_1 = RuleSet(
@@ -73,106 +134,168 @@ RULES_2026_1 = RuleSet(
             name="节点信息录入",
             length=3,
             unit="days",
-            starts_on="the act of a node (its occurred_at; for a scheduled act, its scheduled_at)",
-            met_by=("the node recording the act",),
+            opens_on=("scheduled_act",),
+            met_by=(),  # the node of the same type recording the act, on or after its day
             paused_by_stays=False,
             source="seed 002 第二条",
             text="执行案件信息应当在相关执行行为完成之日起3日内录入。",
+            subject="{node}（定于{day}）情况录入",
         ),
         Rule(
             id="assign-7d",
             name="确定承办人",
             length=7,
             unit="days",
-            starts_on="filed",
+            opens_on=("filed_unassigned",),
             met_by=("handler_assigned",),
             paused_by_stays=False,
             source="法发〔2006〕35号《关于执行案件立案、结案若干问题的意见》/执行期限规定",
             text="立案后7日内确定承办人。",
+            subject="确定承办人",
+            assignee="bureau_chief",
         ),
         Rule(
             id="investigate-1m",
             name="财产调查",
             length=1,
             unit="months",
-            starts_on="filed",
+            opens_on=("filed",),
             met_by=("network_inquiry",),
             paused_by_stays=True,
             source="法发〔2006〕35号 执行期限规定",
             text="立案后1个月内完成对被执行人财产状况的调查（网络查控）。",
+            subject="财产调查（网络查控）",
         ),
         Rule(
             id="term-6m",
             name="执行期限",
             length=6,
             unit="months",
-            starts_on="filed",
+            opens_on=("filed",),
             met_by=("closure",),
             paused_by_stays=True,
             source="法发〔2006〕35号 执行期限规定",
             text="执行案件应当在立案之日起6个月内执结；无财产可供执行的案件3个月。"
             "延长期限应在期限届满5日前申请，由院长或分管副院长批准；中止、暂缓期间扣除。",
-            params={"no_property_months": 3, "extension_notice_days": 5, "max_extension_months": 6},
+            subject="执行期限（{length}个月）",
+            length_without_property=3,
+            extendable=True,
+            params={"extension_notice_days": 5, "max_extension_months": 6},
         ),
         Rule(
             id="feedback",
             name="执行进展反馈",
             length=15,
             unit="days",
-            starts_on="checkpoints 1 month, 6 months and every 3 months after filing while open",
+            opens_on=("filed",),
             met_by=("feedback",),
             paused_by_stays=False,
             source="seed 002 第五条",
             text="执行案件受理届满一个月、六个月（未结案）以及此后的每三个月，案件承办人应当于期限届满后"
             "十五日内向申请执行人反馈执行进展情况。",
-            params={"first_months": 1, "second_months": 6, "every_months": 3},
+            subject="第{n}次执行进展反馈（立案满{months}个月）",
+            chain=Chain(next_on="open", offsets_months=(1, 6), every_months=3),
         ),
         Rule(
             id="mask-5wd",
             name="结案后屏蔽公开信息",
             length=5,
             unit="working_days",
-            starts_on="closure",
-            met_by=("every public list confirms the masking",),
+            opens_on=("closed",),
+            met_by=("masked",),
             paused_by_stays=False,
             source="seed 002 第十二条",
             text="执行案件结案后，应在5个工作日内将未结执行实施案件信息、失信被执行人信息、限制出境、"
             "限制高消费、限制招标投标被执行人信息进行屏蔽。",
+            subject="结案后屏蔽公开名单信息",
+            ended_by=(),
         ),
         Rule(
             id="delist-3wd",
             name="失信名单删除",
             length=3,
             unit="working_days",
-            starts_on="full performance (closure 执行完毕) of a case with a 失信 listing",
-            met_by=("the dishonest list confirms the removal",),
+            opens_on=("closed:执行完毕",),
+            met_by=("masked",),
             paused_by_stays=False,
             source="《关于公布失信被执行人名单信息的若干规定》第十条",
             text="被执行人全部履行义务的，人民法院应当在3个工作日内删除失信信息。",
+            subject="全部履行后删除失信名单信息",
+            ended_by=(),
+            requires_recorded=("dishonest_listing",),
         ),
         Rule(
             id="query-1m",
             name="当事人网上查询期限",
             length=1,
             unit="months",
-            starts_on="closure",
-            met_by=("the end of online query",),
+            opens_on=("closed",),
+            met_by=(),
             paused_by_stays=False,
             source="seed 002 第四条",
             text="案件结案后1个月，当事人网上查询功能关闭。",
+            subject="当事人网上查询期限",
+            ended_by=("restored",),
+            laddered=False,
+            case_field="query_ends_at",
         ),
         Rule(
             id="zhongben-5y",
             name="终本案件定期查询",
             length=6,
             unit="months",
-            starts_on="closure 终本",
+            opens_on=("closed:终本",),
             met_by=("network_inquiry",),
             paused_by_stays=False,
             source="《关于严格规范终结本次执行程序的规定（试行）》第九条",
             text="终结本次执行程序后五年内，执行法院应当每六个月通过网络执行查控系统查询一次被执行人的财产，"
             "并将查询结果告知申请执行人。",
-            params={"years": 5},
+            subject="终本后第{n}次网络查控",
+            ended_by=("restored",),
+            chain=Chain(next_on="met", offsets_months=(6,), every_months=6, limit=10, due_at_checkpoint=True),
+        ),
+        Rule(
+            id="message",
+            name="答复当事人留言",
+            length=3,
+            unit="working_days",
+            opens_on=("message",),
+            met_by=("reply",),
+            paused_by_stays=False,
+            source="seed 001 第十条; DOMAIN.md (3 working days: local default)",
+            text="案件当事人及委托代理人登录执行流程信息公开模块后，可向案件承办人留言……案件承办人可通过网上办案平台"
+            "对留言进行回复。（答复期限：3个工作日，本院规定）",
+            subject="答复当事人留言",
+            ended_by=(),
+        ),
+        Rule(
+            id="complaint",
+            name="答复当事人投诉",
+            length=3,
+            unit="working_days",
+            opens_on=("complaint",),
+            met_by=("reply",),
+            paused_by_stays=False,
+            source="seed 004 长垣法院“天德”系统; DOMAIN.md (3 working days: local default)",
+            text="当事人及代理人……可以通过窗口链接，直接与驻院纪检监察组对话，举报投诉执行法官。（答复期限：3个工作日，本院规定）",
+            subject="答复当事人投诉",
+            ended_by=(),
+            assignee="discipline",
+        ),
+        Rule(
+            id="eservice-3d",
+            name="电子送达签收",
+            length=3,
+            unit="days",
+            opens_on=("eservice_reminder",),
+            met_by=("downloaded", "service"),
+            paused_by_stays=False,
+            source="seed 001 第十一条",
+            text="执行机构书记员负责跟踪受送达人接受电子送达的情况……提醒短信发出后三日内受送达人未下载或者查阅"
+            "电子送达的执行文书的，应当通过电子邮件、传真、邮寄等方式及时送达。",
+            subject="电子送达文书签收",
+            ended_by=(),
+            assignee="clerk",
         ),
     ),
 )
@@ -184,11 +307,3 @@ CURRENT_VERSION = RULES_2026_1.version
 def rule_set(version: str) -> RuleSet:
     """The rule set a case was filed under; an unknown version is a bug, not bad input."""
     return RULE_SETS[version]
-
-
-def feedback_checkpoint_months(n: int, rules: RuleSet) -> int:
-    """Months after filing of the n-th feedback checkpoint: 1, 6, then every 3 (seed 002 第五条)."""
-    p = rules.rule("feedback").params
-    if n == 1:
-        return p["first_months"]
-    return p["second_months"] + (n - 2) * p["every_months"]
