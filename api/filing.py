@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -19,7 +19,8 @@ from temporalio.service import RPCError
 
 from api.access import require_role
 from api.schemas import CaseFiled, CaseIn, PartyIn
-from api.updates import UPDATE_RPC_TIMEOUT
+from api.updates import within_deadline
+from contracts.case import OPEN_CASE
 from core.settings import Settings
 from db import queries
 from db.models import Case, Party, Staff
@@ -29,7 +30,7 @@ from domain.errors import Forbidden, InvalidInput, Unavailable
 from domain.models import CaseInput, OpenCaseInput, OpenCaseResult
 from domain.phones import check_mobile, mask_phone
 from workflows import search_attributes as sa
-from workflows.case import OPEN_CASE, CaseWorkflow
+from workflows.case import CaseWorkflow
 
 
 async def file_case(
@@ -121,17 +122,20 @@ async def _ensure_started(client: Client, settings: Settings, case: Case) -> Cas
         static_summary=f"执行案件 {case.case_number}",
     )
     try:
-        await client.execute_update_with_start_workflow(
-            OPEN_CASE,
-            OpenCaseInput(request_id=case.id),
-            start_workflow_operation=start,
-            id="open",
-            result_type=OpenCaseResult,
-            rpc_timeout=UPDATE_RPC_TIMEOUT,
+        # Bounded as a whole (api/updates.py): the open update waits for the filing's activities.
+        await within_deadline(
+            lambda rpc_timeout: client.execute_update_with_start_workflow(
+                OPEN_CASE,
+                OpenCaseInput(request_id=case.id),
+                start_workflow_operation=start,
+                id="open",
+                result_type=OpenCaseResult,
+                rpc_timeout=rpc_timeout,
+            )
         )
     except WorkflowAlreadyStartedError:
         pass  # the case's workflow ran and ended (closed case): nothing to start
-    except (RPCError, WorkflowUpdateRPCTimeoutOrCancelledError) as e:
+    except (RPCError, Unavailable) as e:
         raise Unavailable(
             "案件已登记，但流程服务暂不可用，请稍后重试同一请求 (Temporal unavailable; retry the same request)",
             kind="TemporalUnavailable",

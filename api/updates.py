@@ -1,9 +1,14 @@
 """Sending a workflow update from a request (decision 2): the validator's refusal becomes the caller's 4xx, a
 workflow that has ended a 409, and a Temporal that does not answer in time a 503 the caller may retry with
-the same Idempotency-Key (the update id is derived from it, so a retry never acts twice)."""
+the same Idempotency-Key (the update id is derived from it, so a retry never acts twice).
+
+"In time" bounds the whole call, not one RPC: once the workflow has accepted an update the SDK polls for its
+outcome for as long as it takes, so an update stuck behind a failing activity hung a request for minutes."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
 
@@ -17,7 +22,11 @@ from domain.errors import CaseClosed, Conflict, InvalidInput, NotFound, Unavaila
 
 T = TypeVar("T")
 
-# The longest one RPC of a request waits for the case's workflow: past it the request answers 503, not hangs.
+# The longest a request waits for the case's workflow, all RPCs and outcome polls together: past it the
+# request answers 503 and the caller retries with the same key. Read at each call (tests lower it).
+UPDATE_DEADLINE = timedelta(seconds=30)
+# One RPC's own timeout. Alone it bounds nothing: the server answers an outcome poll empty after its long-poll
+# interval (20 s on the dev server), and the SDK polls again, for as long as the update runs.
 UPDATE_RPC_TIMEOUT = timedelta(seconds=30)
 
 # Kinds the validators raise that are not bad input: the state of the case forbids the request (409) or
@@ -39,12 +48,27 @@ def refusal(e: WorkflowUpdateFailedError, *, failed: str) -> YgError:
     return Conflict(f"{failed} (update failed)", kind="UpdateFailed")
 
 
-def _unavailable(e: Exception) -> Unavailable:
-    if isinstance(e, WorkflowUpdateRPCTimeoutOrCancelledError):
-        detail = "流程服务未能及时响应，请稍后用同一 Idempotency-Key 重试 (Temporal did not answer in time)"
+def _unavailable(e: BaseException) -> Unavailable:
+    if isinstance(e, WorkflowUpdateRPCTimeoutOrCancelledError | TimeoutError):
+        detail = "流程服务未能及时完成本次请求，请稍后用同一 Idempotency-Key 重试 (Temporal did not answer in time)"
     else:
         detail = "流程服务暂不可用，请稍后用同一 Idempotency-Key 重试 (Temporal unavailable)"
     return Unavailable(detail, kind="TemporalUnavailable")
+
+
+async def within_deadline(call: Callable[[timedelta], Awaitable[T]]) -> T:
+    """Run ``call`` (given the timeout of each RPC) and give up after UPDATE_DEADLINE in all with a 503.
+
+    The SDK turns the cancellation of an outcome poll into WorkflowUpdateRPCTimeoutOrCancelledError, so both
+    that and TimeoutError mean "not in time"; a request cancelled from outside stays cancelled."""
+    try:
+        async with asyncio.timeout(UPDATE_DEADLINE.total_seconds()):
+            return await call(UPDATE_RPC_TIMEOUT)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as e:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        raise _unavailable(e) from e
 
 
 async def send_update(
@@ -66,13 +90,13 @@ async def send_update(
     await session.commit()
     handle = client.get_workflow_handle(workflow_id)
     try:
-        return await handle.execute_update(
-            update, arg, id=update_id, result_type=result_type, rpc_timeout=UPDATE_RPC_TIMEOUT
+        return await within_deadline(
+            lambda rpc_timeout: handle.execute_update(
+                update, arg, id=update_id, result_type=result_type, rpc_timeout=rpc_timeout
+            )
         )
     except WorkflowUpdateFailedError as e:
         raise refusal(e, failed=failed) from None
-    except WorkflowUpdateRPCTimeoutOrCancelledError as e:
-        raise _unavailable(e) from e
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
             raise CaseClosed(ended, kind="CaseClosed") from None

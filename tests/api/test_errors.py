@@ -354,7 +354,7 @@ async def test_node_while_the_worker_is_down_is_503_and_the_same_key_records_it_
     """A stuck workflow answers 503 in bounded time instead of hanging the request; the retry acts once."""
     filed = await _file(api)
     url = f"/api/cases/{filed['case_id']}/nodes"
-    monkeypatch.setattr("api.updates.UPDATE_RPC_TIMEOUT", timedelta(seconds=2))
+    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", timedelta(seconds=2))
     await api.worker.stop()
     try:
         r = await api.as_("handler", "POST", url, json=_node(), headers={"Idempotency-Key": "down"})

@@ -1,0 +1,104 @@
+"""Every request that runs a workflow update answers within the deadline (api/updates.py), even when the update
+was accepted and then waits behind an activity that keeps failing: 503, and the same key retried acts once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from db.models import Case, Node
+from tests.api.conftest import Api
+from tests.api.helpers import case_body, eventually, now_iso
+from tests.api.stuck import FailingPublisher, restart_worker
+
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+DEADLINE = timedelta(seconds=2)
+# Well past the deadline, well short of "hung": the old code polled for the outcome for ever.
+BOUND = 15.0
+
+
+async def _timed(api: Api, user: str, method: str, url: str, **kw: Any) -> tuple[httpx.Response, float]:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    r = await asyncio.wait_for(api.as_(user, method, url, **kw), BOUND)
+    return r, loop.time() - start
+
+
+async def _until_done(api: Api, url: str, body: dict[str, Any], key: str) -> httpx.Response:
+    """Retry with the same key, as a caller told 503 does, until the workflow has answered."""
+    for _ in range(40):
+        r, _ = await _timed(api, "handler", "POST", url, json=body, headers={"Idempotency-Key": key})
+        if r.status_code != 503:
+            return r
+        await asyncio.sleep(0.5)
+    raise AssertionError("the update never completed")
+
+
+async def _count(api: Api, model: Any, **where: Any) -> int:
+    async with api.sessions() as s:
+        q = select(func.count()).select_from(model).filter_by(**where)
+        return int(await s.scalar(q) or 0)
+
+
+@sqlite_only
+async def test_node_accepted_but_stuck_on_a_failing_activity_answers_503_in_time(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = await api.as_("registrar", "POST", "/api/cases", json=case_body())
+    assert r.status_code == 201, r.text
+    case_id = r.json()["case_id"]
+    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", DEADLINE, raising=False)
+    publisher = FailingPublisher(api, {"dishonest"})
+    await restart_worker(api, publisher)
+    url = f"/api/cases/{case_id}/nodes"
+    body = {"type": "dishonest_listing", "occurred_at": now_iso(-timedelta(hours=1)), "summary": "纳入失信名单"}
+
+    r, took = await _timed(api, "handler", "POST", url, json=body, headers={"Idempotency-Key": "stuck"})
+
+    assert r.status_code == 503, r.text
+    assert r.json()["error"] == "TemporalUnavailable"
+    assert "Idempotency-Key" in r.json()["detail"]
+    assert took < DEADLINE.total_seconds() + 3
+    assert publisher.attempts >= 1  # the update was accepted: its activity ran and failed
+
+    await restart_worker(api, None)
+    done = await _until_done(api, url, body, "stuck")
+    assert done.status_code in (200, 201), done.text
+    assert await _count(api, Node, case_id=case_id) == 1
+
+
+@sqlite_only
+async def test_filing_stuck_behind_a_failing_activity_answers_503_in_time_and_the_retry_returns_the_case(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", DEADLINE, raising=False)
+    await restart_worker(api, FailingPublisher(api, {"unfinished-cases"}))
+    body = case_body()
+
+    r, took = await _timed(api, "registrar", "POST", "/api/cases", json=body)
+
+    assert r.status_code == 503, r.text
+    assert r.json()["error"] == "TemporalUnavailable"
+    assert took < DEADLINE.total_seconds() + 3
+
+    await restart_worker(api, None)
+    again = await eventually(
+        lambda: api.as_("registrar", "POST", "/api/cases", json=body), lambda r: r.status_code == 200, seconds=30
+    )
+    assert again.status_code == 200, again.text
+    async with api.sessions() as s:
+        case = await s.get(Case, again.json()["case_id"])
+        assert case is not None
+    opened = await eventually(lambda: _status(api, case.id), lambda st: st == "open", seconds=30)
+    assert opened == "open"
+    assert await _count(api, Case, case_number=case.case_number) == 1
+
+
+async def _status(api: Api, case_id: str) -> str | None:
+    async with api.sessions() as s:
+        return await s.scalar(select(Case.status).where(Case.id == case_id))
