@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.names import MARK_CASE_CLOSED, MARK_CASE_OPEN, SAVE_NODE
-from db.models import Case, Node
+from db import read_model
 from domain.models import CaseClosedInput, CaseOpenedInput, SaveNodeInput
 
 
@@ -19,38 +18,19 @@ class CaseRecordActivities:
     async def mark_case_open(self, inp: CaseOpenedInput) -> None:
         """The workflow has the case: filing → open (never reopens a closed case)."""
         async with self._sessions.begin() as s:
-            await s.execute(update(Case).where(Case.id == inp.case_id, Case.status == "filing").values(status="open"))
+            await read_model.mark_case_open(s, case_id=inp.case_id)
 
     @activity.defn(name=SAVE_NODE)
     async def save_node(self, inp: SaveNodeInput) -> None:
         """Insert the node once: its id is the business key, so a retry finds it and writes nothing."""
-        n = inp.node
         async with self._sessions.begin() as s:
-            if await s.get(Node, n.node_id) is not None:
-                return
-            s.add(
-                Node(
-                    id=n.node_id,
-                    case_id=inp.case_id,
-                    seq=n.seq,
-                    type=n.type,
-                    occurred_at=n.occurred_at,
-                    entered_at=n.entered_at,
-                    late=n.late,
-                    disclose=n.disclose,
-                    summary=n.summary,
-                    fields=n.fields,
-                    idempotency_key=n.idempotency_key,
-                    recorded_by=n.recorded_by,
-                )
-            )
-        activity.logger.info("node saved", extra={"case_id": inp.case_id, "node_type": n.type})
+            wrote = await read_model.save_node(s, case_id=inp.case_id, node=inp.node)
+        if wrote:
+            activity.logger.info("node saved", extra={"case_id": inp.case_id, "node_type": inp.node.type})
 
     @activity.defn(name=MARK_CASE_CLOSED)
     async def mark_case_closed(self, inp: CaseClosedInput) -> None:
         async with self._sessions.begin() as s:
-            await s.execute(
-                update(Case)
-                .where(Case.id == inp.case_id, Case.status != "closed")
-                .values(status="closed", closed_at=inp.closed_at, query_ends_at=inp.query_ends_at)
+            await read_model.mark_case_closed(
+                s, case_id=inp.case_id, closed_at=inp.closed_at, query_ends_at=inp.query_ends_at
             )

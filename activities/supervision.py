@@ -1,19 +1,21 @@
-"""Obligations in the read model and the escalation ladder's rungs (督办), written once each (decision 4)."""
+"""Obligations in the read model and the escalation ladder's rungs (督办): rungs written once each (decision 4),
+obligations and extension requests only when newer than the stored version (decision 1)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.names import FIRE_RUNG, SAVE_EXTENSION, SAVE_OBLIGATION
 from activities.outbox import Outbox
-from db.models import Case, ExtensionRequest, ObligationRow, SmsMessage, Staff, SupervisionRecord
+from db import read_model
+from db.models import Case, SmsMessage, Staff, SupervisionRecord
 from domain.clock import beijing_date, format_beijing
+from domain.ladder import RUNG_NAMES, RUNG_ROLES
 from domain.models import FireRungInput, FireRungResult, SaveExtensionInput, SaveObligationInput
-from domain.rules import LEVELS, RUNG_NAMES, RUNG_ROLES
 from domain.sms import rung_message
 
 
@@ -24,31 +26,17 @@ class SupervisionActivities:
 
     @activity.defn(name=SAVE_OBLIGATION)
     async def save_obligation(self, inp: SaveObligationInput) -> None:
-        """Upsert the obligation's row; a met obligation closes its supervision records (seed 004), and so does a
-        moved deadline for the rungs it re-armed."""
-        ob = inp.obligation
-        now = datetime.now(UTC)
+        """The obligation's row at the workflow's version; a met obligation closes its supervision records (seed
+        004), and so does a moved deadline for the rungs it re-armed. An overtaken snapshot writes nothing."""
+        # The input's version, else the one the obligation book stamps on the obligation: the same per-case counter.
+        version = inp.version or int(getattr(inp.obligation, "version", 0))
         async with self._sessions.begin() as s:
-            row = await s.scalar(
-                select(ObligationRow).where(ObligationRow.case_id == inp.case_id, ObligationRow.obligation_id == ob.id)
+            wrote = await read_model.save_obligation(s, case_id=inp.case_id, obligation=inp.obligation, version=version)
+        if not wrote:
+            activity.logger.info(
+                "obligation snapshot overtaken, not written",
+                extra={"case_id": inp.case_id, "obligation_id": inp.obligation.id, "version": version},
             )
-            if row is None:
-                row = ObligationRow(case_id=inp.case_id, obligation_id=ob.id)
-                s.add(row)
-            row.rule, row.subject, row.opened_at = ob.rule, ob.subject, ob.opened_at
-            row.due_at, row.confirmed, row.status = ob.due_at, ob.confirmed, ob.status
-            row.paused, row.late, row.met_at = ob.paused_at is not None, ob.late, ob.met_at
-            row.rungs_fired = list(ob.rungs_fired)
-            row.level = max((LEVELS[r] for r in ob.rungs_fired), default=0)
-            row.updated_at = now
-            ended = update(SupervisionRecord).where(
-                SupervisionRecord.case_id == inp.case_id,
-                SupervisionRecord.obligation_id == ob.id,
-                SupervisionRecord.met_at.is_(None),
-            )
-            if ob.status == "open":
-                ended = ended.where(SupervisionRecord.rung.not_in(ob.rungs_fired))
-            await s.execute(ended.values(met_at=ob.met_at or now))
 
     @activity.defn(name=FIRE_RUNG)
     async def fire_rung(self, inp: FireRungInput) -> FireRungResult:
@@ -131,13 +119,13 @@ class SupervisionActivities:
 
     @activity.defn(name=SAVE_EXTENSION)
     async def save_extension(self, inp: SaveExtensionInput) -> None:
-        """Upsert a term-extension request and its decision."""
-        e = inp.extension
+        """A term-extension request and its decision at the workflow's version; an overtaken one writes nothing."""
         async with self._sessions.begin() as s:
-            row = await s.get(ExtensionRequest, e.id)
-            if row is None:
-                row = ExtensionRequest(id=e.id, case_id=inp.case_id)
-                s.add(row)
-            row.kind, row.months, row.reason = e.kind, e.months, e.reason
-            row.requested_by, row.requested_at = e.requested_by, e.requested_at
-            row.status, row.decided_by, row.decided_at, row.note = e.status, e.decided_by, e.decided_at, e.note
+            wrote = await read_model.save_extension(
+                s, case_id=inp.case_id, extension=inp.extension, version=inp.version
+            )
+        if not wrote:
+            activity.logger.info(
+                "extension snapshot overtaken, not written",
+                extra={"case_id": inp.case_id, "extension_id": inp.extension.id, "version": inp.version},
+            )

@@ -203,7 +203,8 @@ class CalendarAlert(Base):
 
 
 class ObligationRow(Base):
-    """An obligation as the workflow last reported it (decision 4); the workflow is its only writer."""
+    """An obligation as the workflow last reported it (decision 4); the workflow is its only writer, and the row
+    keeps the newest version it was sent (decision 1)."""
 
     __tablename__ = "obligations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -221,6 +222,8 @@ class ObligationRow(Base):
     rungs_fired: Mapped[list[str]] = mapped_column(JSON, default=list)
     level: Mapped[int] = mapped_column(Integer, default=0)  # highest rung reached: LEVELS in domain.rules
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The workflow's version of this snapshot: db.read_model writes only a newer one (decision 1).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     case: Mapped[Case] = relationship(lazy="joined")
     __table_args__ = (UniqueConstraint("case_id", "obligation_id", name="uq_obligations_case_obligation"),)
 
@@ -263,6 +266,8 @@ class ExtensionRequest(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+    # The workflow's version of this snapshot: db.read_model writes only a newer one (decision 1).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # --- public lists, progress feedback, follow-up (issue 4) ---

@@ -190,6 +190,9 @@ class NotifyResult(BaseModel):
 class SaveObligationInput(BaseModel):
     case_id: str
     obligation: Obligation
+    # The workflow's per-case counter at this save: a retried older snapshot never overwrites a newer one
+    # (decision 1). 0: a caller from before versions, last write wins among those and loses to any versioned one.
+    version: int = 0
 
 
 class FireRungInput(BaseModel):
@@ -207,6 +210,7 @@ class FireRungResult(BaseModel):
 class SaveExtensionInput(BaseModel):
     case_id: str
     extension: Extension
+    version: int = 0  # as in SaveObligationInput
 
 
 class RequestExtensionInput(BaseModel):

@@ -1,0 +1,183 @@
+"""The read model's writes, session first: the caller owns the transaction, so several can share one (decision 1).
+
+Rows the workflow rewrites as a whole snapshot (obligations, extension requests) carry the workflow's version of
+it and are written only when that version is newer than the stored one: the retry of an older snapshot (a worker
+killed mid-activity, its attempt retried after a later save landed) changes nothing. Rows written once (nodes,
+feedback) are inserted once by their business key. The case's status only moves forward (filing → open →
+closed). Every function returns whether it wrote; none commits.
+
+Version 0 is a caller from before versions (a history recorded before the workflow passed them): among such
+writes the last one wins, as before, and any versioned write wins over them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Executable, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Base, Case, ExtensionRequest, Feedback, Node, ObligationRow, SupervisionRecord
+from domain.feedback import SaveFeedbackInput
+from domain.ladder import LEVELS
+from domain.models import Extension, Obligation, RecordedNode
+
+
+async def save_obligation(s: AsyncSession, *, case_id: str, obligation: Obligation, version: int) -> bool:
+    """The obligation as the workflow reported it at ``version``, unless the row already holds that or a newer one.
+
+    When written, a met or ended obligation closes its open supervision records (they leave the inboxes, seed 004),
+    and an open one closes those of the rungs it re-armed (a moved deadline); an overtaken snapshot touches neither.
+    """
+    ob = obligation
+    now = datetime.now(UTC)
+    values = {
+        "rule": ob.rule,
+        "subject": ob.subject,
+        "opened_at": ob.opened_at,
+        "due_at": ob.due_at,
+        "confirmed": ob.confirmed,
+        "status": ob.status,
+        "paused": ob.paused_at is not None,
+        "late": ob.late,
+        "met_at": ob.met_at,
+        "rungs_fired": list(ob.rungs_fired),
+        "level": max((LEVELS[r] for r in ob.rungs_fired), default=0),
+        "updated_at": now,
+    }
+    key = {"case_id": case_id, "obligation_id": ob.id}
+    if not await _write_newer(s, ObligationRow, key=key, values=values, version=version):
+        return False
+    ended = update(SupervisionRecord).where(
+        SupervisionRecord.case_id == case_id,
+        SupervisionRecord.obligation_id == ob.id,
+        SupervisionRecord.met_at.is_(None),
+    )
+    if ob.status == "open":
+        ended = ended.where(SupervisionRecord.rung.not_in(ob.rungs_fired))
+    await s.execute(ended.values(met_at=ob.met_at or now))
+    return True
+
+
+async def save_extension(s: AsyncSession, *, case_id: str, extension: Extension, version: int) -> bool:
+    """A term-extension (or 终本 exception) request and its decision at ``version``, unless a newer one is stored."""
+    e = extension
+    values = {
+        "kind": e.kind,
+        "months": e.months,
+        "reason": e.reason,
+        "requested_by": e.requested_by,
+        "requested_at": e.requested_at,
+        "status": e.status,
+        "decided_by": e.decided_by,
+        "decided_at": e.decided_at,
+        "note": e.note,
+    }
+    return await _write_newer(s, ExtensionRequest, key={"id": e.id}, values=values, version=version, case_id=case_id)
+
+
+async def save_node(s: AsyncSession, *, case_id: str, node: RecordedNode) -> bool:
+    """Insert the node once: its id is the business key, so a retry finds it and writes nothing."""
+    n = node
+    values = {
+        "id": n.node_id,
+        "case_id": case_id,
+        "seq": n.seq,
+        "type": n.type,
+        "occurred_at": n.occurred_at,
+        "entered_at": n.entered_at,
+        "late": n.late,
+        "disclose": n.disclose,
+        "summary": n.summary,
+        "fields": n.fields,
+        "idempotency_key": n.idempotency_key,
+        "recorded_by": n.recorded_by,
+    }
+    return await _insert_once(s, Node, values, key=["id"])
+
+
+async def save_feedback(s: AsyncSession, *, feedback: SaveFeedbackInput) -> bool:
+    """Insert the progress feedback once (seed 002 第五条): its id is the business key, a retry writes nothing."""
+    f = feedback
+    values = {
+        "id": f.feedback_id,
+        "case_id": f.case_id,
+        "n": f.n,
+        "obligation_id": f.obligation_id,
+        "request_id": f.request_id,
+        "measures": f.measures,
+        "next_steps": f.next_steps,
+        "applicant_tasks": f.applicant_tasks,
+        "submitted_by": f.submitted_by,
+        "submitted_at": f.submitted_at,
+        "late": f.late,
+    }
+    return await _insert_once(s, Feedback, values, key=["id"])
+
+
+async def mark_case_open(s: AsyncSession, *, case_id: str) -> bool:
+    """The workflow has the case: filing → open (never reopens a closed case)."""
+    stmt = update(Case).where(Case.id == case_id, Case.status == "filing").values(status="open")
+    return await _rowcount(s, stmt) > 0
+
+
+async def mark_case_closed(
+    s: AsyncSession, *, case_id: str, closed_at: datetime, query_ends_at: datetime | None
+) -> bool:
+    """Closed once: a retry of the closure, or a second one, keeps the first closure's instants."""
+    stmt = (
+        update(Case)
+        .where(Case.id == case_id, Case.status != "closed")
+        .values(status="closed", closed_at=closed_at, query_ends_at=query_ends_at)
+    )
+    return await _rowcount(s, stmt) > 0
+
+
+async def _write_newer(
+    s: AsyncSession,
+    model: type[ObligationRow] | type[ExtensionRequest],
+    *,
+    key: dict[str, Any],
+    values: dict[str, Any],
+    version: int,
+    **on_insert: Any,
+) -> bool:
+    """UPDATE … WHERE version < :v; with no row, INSERT … ON CONFLICT DO NOTHING; when that conflicts (another
+    transaction inserted the same key since the UPDATE looked), the UPDATE again, against the row it committed.
+
+    ON CONFLICT instead of a savepoint: a savepoint on SQLite's Python driver can end the caller's transaction.
+    """
+    if version < 0:
+        raise ValueError(f"read-model version {version} < 0")
+    where = [getattr(model, k) == v for k, v in key.items()]
+    newer = model.version < version if version > 0 else model.version == 0
+    stmt = update(model).where(*where, newer).values(**values, version=version)
+    if await _rowcount(s, stmt):
+        return True
+    if await _insert_once(s, model, {**key, **on_insert, **values, "version": version}, key=list(key)):
+        return True
+    return await _rowcount(s, stmt) > 0
+
+
+async def _insert_once(s: AsyncSession, model: type[Base], values: dict[str, Any], *, key: list[str]) -> bool:
+    """INSERT … ON CONFLICT (key) DO NOTHING, on SQLite (3.35+) and PostgreSQL alike; other violations still raise.
+
+    Whether it inserted comes from RETURNING: the PostgreSQL driver reports no row count for an INSERT.
+    """
+    dialect, columns = s.get_bind().dialect.name, [getattr(model, k) for k in key]
+    stmt: Executable
+    if dialect == "postgresql":
+        stmt = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=key).returning(*columns)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=key).returning(*columns)
+    else:
+        raise NotImplementedError(f"read-model writes on {dialect}")
+    return (await s.execute(stmt)).first() is not None
+
+
+async def _rowcount(s: AsyncSession, stmt: Executable) -> int:
+    """Rows an UPDATE matched."""
+    result = cast(CursorResult[Any], await s.execute(stmt))
+    return int(result.rowcount)

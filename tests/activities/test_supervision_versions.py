@@ -1,0 +1,223 @@
+"""Saving obligations and extension requests through the activities, on a migrated database: the workflow's
+version decides, so the retry of an overtaken snapshot never takes the read model back in time (decision 1).
+
+These tests guard issue 8 defect 8: a worker killed in the middle of save_obligation left its attempt to be
+retried after the workflow's next save had landed. The old activity wrote whatever snapshot arrived last, so the
+retried "open" of investigate-1m overwrote "met": the workflow said met, supervision (and every inbox the ladder
+had reached) read open for good. Against the old code the first test fails: the row goes back to open.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import ActivityEnvironment
+
+from activities.outbox import Outbox
+from activities.sms_providers import OutboxProvider
+from activities.supervision import SupervisionActivities
+from db import queries
+from db.models import Case, Court, ObligationRow, Staff, SupervisionRecord
+from domain.models import Extension, Obligation, SaveExtensionInput, SaveObligationInput
+
+FILED = datetime(2026, 10, 19, 16, 0, tzinfo=UTC)  # 2026-10-20 00:00 in Beijing
+DUE = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # investigate-1m: one month, to 24:00 Beijing
+MET = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # late: after DUE
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+async def case_id(sessions: async_sessionmaker[AsyncSession]) -> str:
+    """An open case in 五华区 with its handler, bureau chief, president and discipline head."""
+    cid = str(uuid.uuid4())
+    async with sessions.begin() as s:
+        s.add(Court(code="YN0102", name="昆明市五华区人民法院", case_prefix="云0102", level="basic", path="/YN0102/"))
+        staff = [
+            Staff(username=role, password_hash="-", name=role, role=role, court_code="YN0102")
+            for role in ("handler", "bureau_chief", "president", "discipline")
+        ]
+        s.add_all(staff)
+        await s.flush()
+        s.add(
+            Case(
+                id=cid, case_number="（2026）云0102执88号", court_code="YN0102", cause="民间借贷纠纷",
+                amount=Decimal("50000.00"), filed_on=date(2026, 10, 20), has_property=True,
+                handler_id=staff[0].id, registrar_id=staff[0].id, workflow_id=f"case-{cid}",
+                status="open", created_at=FILED,
+            )
+        )  # fmt: skip
+    return cid
+
+
+def investigate(**changes: object) -> Obligation:
+    """investigate-1m as the workflow keeps it, with every rung up to escalation fired (it ran late)."""
+    ob = Obligation(
+        id="investigate-1m",
+        rule="investigate-1m",
+        subject="财产调查（网络查控）",
+        opened_at=FILED,
+        start=FILED,
+        length=1,
+        unit="months",
+        due_at=DUE,
+        remind_at=DUE - timedelta(days=1),
+        warn_at=DUE - timedelta(days=1),
+        rungs_fired=["remind_open", "remind_due", "warn", "escalate"],
+    )
+    return ob.model_copy(update=changes)
+
+
+async def save(sessions: async_sessionmaker[AsyncSession], case_id: str, ob: Obligation, version: int) -> None:
+    activities = SupervisionActivities(sessions, Outbox(sessions, OutboxProvider()))
+    inp = SaveObligationInput(case_id=case_id, obligation=ob, version=version)
+    await ActivityEnvironment().run(activities.save_obligation, inp)
+
+
+async def rung_records(sessions: async_sessionmaker[AsyncSession], case_id: str, ob: Obligation) -> None:
+    """The supervision records (督办) of the rungs fired, as fire_rung leaves them: one per recipient, unmet."""
+    roles = {"remind_open": "handler", "remind_due": "handler", "warn": "bureau_chief", "escalate": "president"}
+    async with sessions.begin() as s:
+        for rung in ob.rungs_fired:
+            staff = await s.scalar(select(Staff).where(Staff.role == roles[rung]))
+            assert staff is not None
+            s.add(
+                SupervisionRecord(
+                    case_id=case_id, obligation_id=ob.id, rung=rung, staff_id=staff.id, rule=ob.rule,
+                    subject=ob.subject, due_at=ob.due_at, created_at=FILED,
+                )
+            )  # fmt: skip
+
+
+async def row(sessions: async_sessionmaker[AsyncSession], case_id: str) -> ObligationRow:
+    async with sessions() as s:
+        found = await queries.obligation_of_case(s, case_id=case_id, obligation_id="investigate-1m")
+    assert found is not None
+    return found
+
+
+async def unmet(sessions: async_sessionmaker[AsyncSession], case_id: str) -> list[tuple[str, datetime]]:
+    async with sessions() as s:
+        rows = await s.scalars(
+            select(SupervisionRecord)
+            .where(SupervisionRecord.case_id == case_id, SupervisionRecord.met_at.is_(None))
+            .order_by(SupervisionRecord.id)
+        )
+        return [(r.rung, r.due_at) for r in rows]
+
+
+async def supervised(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
+    """What GET /api/supervision lists for the court: open, running obligations due by NOW or past a rung."""
+    async with sessions() as s:
+        rows = await queries.supervised_obligations(s, court_path="/YN0102/", horizon=NOW)
+    return [r[0].obligation_id for r in rows]
+
+
+async def inbox(sessions: async_sessionmaker[AsyncSession], role: str) -> list[str]:
+    async with sessions() as s:
+        staff = await s.scalar(select(Staff).where(Staff.role == role))
+        assert staff is not None
+        return [r.rung for r in await queries.inbox(s, staff_id=staff.id)]
+
+
+async def test_retried_open_snapshot_after_met_leaves_the_obligation_met(
+    sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> None:
+    # The workflow saved investigate-1m open at version 1 (the attempt a killed worker left to its retry), fired
+    # the rungs, then met it with the network inquiry and saved version 2.
+    stale = investigate()
+    await rung_records(sessions, case_id, stale)
+    await save(sessions, case_id, investigate(status="met", met_at=MET, late=True), version=2)
+    assert (await row(sessions, case_id)).status == "met"
+    assert await unmet(sessions, case_id) == [] and await supervised(sessions) == []
+
+    await save(sessions, case_id, stale, version=1)  # the retry lands last
+
+    got = await row(sessions, case_id)
+    assert (got.status, got.met_at, got.late, got.version) == ("met", MET, True, 2)
+    assert await supervised(sessions) == []  # supervision agrees with the workflow: met
+    assert await unmet(sessions, case_id) == []
+    assert await inbox(sessions, "president") == [] and await inbox(sessions, "handler") == []
+    async with sessions() as s:
+        closed = (await s.scalars(select(SupervisionRecord.met_at).where(SupervisionRecord.case_id == case_id))).all()
+    assert set(closed) == {MET}  # closed when the obligation was met, not re-stamped by the retry
+
+
+async def test_a_retried_save_of_the_same_version_writes_nothing(
+    sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> None:
+    first = investigate(rungs_fired=["remind_open"])
+    await save(sessions, case_id, first, version=3)
+    before = await row(sessions, case_id)
+
+    # A retried activity carries the same version; whatever it holds, the stored row stays as the first attempt
+    # wrote it (updated_at included).
+    await save(sessions, case_id, first.model_copy(update={"rungs_fired": ["remind_open", "warn"]}), version=3)
+
+    after = await row(sessions, case_id)
+    assert (after.rungs_fired, after.level, after.version, after.updated_at) == (
+        ["remind_open"],
+        0,
+        3,
+        before.updated_at,
+    )
+
+
+async def test_a_newer_version_wins_and_re_arms_or_closes_the_rungs(
+    sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> None:
+    fired = investigate(rungs_fired=["remind_open", "remind_due", "warn"])
+    await save(sessions, case_id, fired, version=1)
+    await rung_records(sessions, case_id, fired)
+    assert await inbox(sessions, "bureau_chief") == ["warn"]
+
+    # A stay deducted at resumption moves the deadline: the rungs ahead of it are re-armed (seed 004).
+    moved = fired.model_copy(update={"due_at": DUE + timedelta(days=10), "rungs_fired": ["remind_open"]})
+    await save(sessions, case_id, moved, version=2)
+    got = await row(sessions, case_id)
+    assert (got.due_at, got.rungs_fired, got.level, got.version) == (DUE + timedelta(days=10), ["remind_open"], 0, 2)
+    assert await unmet(sessions, case_id) == [("remind_open", DUE)]
+    assert await inbox(sessions, "bureau_chief") == []
+
+    await save(sessions, case_id, moved.model_copy(update={"status": "met", "met_at": MET}), version=3)
+    got = await row(sessions, case_id)
+    assert (got.status, got.met_at, got.late, got.version) == ("met", MET, False, 3)
+    assert await unmet(sessions, case_id) == [] and await inbox(sessions, "handler") == []
+
+
+async def test_unversioned_saves_keep_last_write_wins_and_lose_to_versioned_ones(
+    sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> None:
+    """Version 0: a workflow history from before versions. Its saves still land in order, as they always did."""
+    await save(sessions, case_id, investigate(rungs_fired=[]), version=0)
+    await save(sessions, case_id, investigate(rungs_fired=["remind_open"]), version=0)
+    assert (await row(sessions, case_id)).rungs_fired == ["remind_open"]
+
+    await save(sessions, case_id, investigate(status="met", met_at=MET, late=True), version=1)
+    await save(sessions, case_id, investigate(rungs_fired=["remind_open"]), version=0)
+
+    assert ((got := await row(sessions, case_id)).status, got.version) == ("met", 1)
+
+
+async def test_a_retried_pending_extension_never_undoes_its_decision(
+    sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> None:
+    activities = SupervisionActivities(sessions, Outbox(sessions, OutboxProvider()))
+    pending = Extension(
+        id=f"ext-{case_id}", months=3, reason="被执行人财产正在评估拍卖", requested_by="handler", requested_at=FILED
+    )
+    approved = pending.model_copy(update={"status": "approved", "decided_by": "president", "decided_at": MET})
+
+    for ext, version in ((pending, 1), (approved, 2), (pending, 1), (approved, 2)):
+        inp = SaveExtensionInput(case_id=case_id, extension=ext, version=version)
+        await ActivityEnvironment().run(activities.save_extension, inp)
+
+    async with sessions() as s:
+        rows = await queries.extensions_of_case(s, case_id=case_id)
+    assert [(r.id, r.case_id, r.status, r.decided_by, r.decided_at, r.version) for r in rows] == [
+        (pending.id, case_id, "approved", "president", MET, 2)
+    ]
