@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `make run`: Temporal dev server (SQLite file under var/), worker and API on this machine; Ctrl-C stops all.
+# Ports and the data folder can be moved (tests/system runs a second stack): YG_API_PORT (8000), TEMPORAL_PORT
+# (7233), UI_PORT (8233), YG_VAR_DIR (var: databases and logs; relative to the repository or absolute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p var
+VAR="${YG_VAR_DIR:-var}"
+mkdir -p "$VAR"
 BIN=.venv/bin
-export YG_DATABASE_URL="${YG_DATABASE_URL:-sqlite+aiosqlite:///var/yangguang.db}"
+export YG_DATABASE_URL="${YG_DATABASE_URL:-sqlite+aiosqlite:///$VAR/yangguang.db}"
 TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
 UI_PORT="${UI_PORT:-8233}"
 API_PORT="${YG_API_PORT:-8000}"
@@ -25,21 +28,21 @@ $BIN/python -m db.migrate
 $BIN/python -m db.demo
 
 $BIN/temporal server start-dev \
-  --db-filename var/temporal.db --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
+  --db-filename "$VAR/temporal.db" --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
   --ui-disable-news-fetch --log-level warn \
   --search-attribute YgCourt=Keyword --search-attribute YgStatus=Keyword --search-attribute YgHandler=Keyword \
   --search-attribute YgEarliestDue=Datetime --search-attribute YgOverdueLevel=Int \
-  >var/temporal.log 2>&1 &
+  >"$VAR/temporal.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do
   $BIN/temporal operator cluster health --address "$YG_TEMPORAL_ADDRESS" >/dev/null 2>&1 && break
   sleep 0.5
 done
-$BIN/temporal operator cluster health --address "$YG_TEMPORAL_ADDRESS" >/dev/null || { cat var/temporal.log; exit 1; }
+$BIN/temporal operator cluster health --address "$YG_TEMPORAL_ADDRESS" >/dev/null || { cat "$VAR/temporal.log"; exit 1; }
 # Closed cases stay readable for ten years: the dev server's default retention is one day.
 $BIN/temporal operator namespace update --address "$YG_TEMPORAL_ADDRESS" -n default --retention 87600h >/dev/null
 
-$BIN/python worker.py >>var/worker.log 2>&1 &
+$BIN/python worker.py >>"$VAR/worker.log" 2>&1 &
 pids+=($!)
 $BIN/uvicorn api.app:create_app --factory --host 127.0.0.1 --port "$API_PORT" --log-level warning &
 pids+=($!)
@@ -57,9 +60,9 @@ cat <<MSG
     Temporal UI        http://127.0.0.1:$UI_PORT/
   Demo users: registrar, handler, clerk, bureau_chief, vice_president, president, discipline,
   supervisor, admin (second court: handler2 …); password demo-password.
-  Logs: var/temporal.log, var/worker.log. Press Ctrl-C to stop everything.
+  Logs: $VAR/temporal.log, $VAR/worker.log. Press Ctrl-C to stop everything.
 
 MSG
 wait -n "${pids[@]}"
-echo "a process exited; see var/*.log" >&2
+echo "a process exited; see $VAR/*.log" >&2
 exit 1
