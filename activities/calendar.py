@@ -15,15 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from contracts.activities import SCHEDULE_PERIODS
 from db import queries
 from db.models import CalendarAlert
 from domain.calendar import Calendar
-from domain.clock import beijing_date, start_of_day
 from domain.errors import InvalidInput
-from domain.period_models import COMPUTE_DUE, WARN_AT, DueInput, DueResult, WarnInput, WarnResult
-from domain.periods import due_after, working_days_back
+from domain.models import ScheduleInput, ScheduleResult
+from domain.periods import schedule_period
 
-__all__ = ["COMPUTE_DUE", "WARN_AT", "CalendarActivities", "raise_alerts"]
+__all__ = ["CalendarActivities", "raise_alerts"]
 
 
 async def raise_alerts(sessions: async_sessionmaker[AsyncSession], years: Iterable[int]) -> list[int]:
@@ -67,24 +67,19 @@ class CalendarActivities:
         log = activity.logger.warning if opened else activity.logger.debug
         log("holiday schedule unknown, period computed on weekends alone", extra={"years": years})
 
-    @activity.defn(name=COMPUTE_DUE)
-    async def compute_due(self, inp: DueInput) -> DueResult:
-        """The end of a period counted from the Beijing date of an act (民法典 第二百零一至二百零四条)."""
-        try:
-            period = due_after(await self._calendar(), inp.start, inp.length, inp.unit)
-        except InvalidInput as e:
-            raise ApplicationError(e.detail, type=e.kind, non_retryable=True) from None
-        if not period.confirmed:
-            await self._unknown(period.unknown_years)
-        return DueResult(due_at=period.ends_at, last_day=period.last_day, confirmed=period.confirmed)
-
-    @activity.defn(name=WARN_AT)
-    async def warn_at(self, inp: WarnInput) -> WarnResult:
-        """00:00 Beijing of the day N working days before the due day (ladder: about to expire, seed 004)."""
-        try:
-            found = working_days_back(await self._calendar(), beijing_date(inp.due_at), inp.working_days)
-        except InvalidInput as e:
-            raise ApplicationError(e.detail, type=e.kind, non_retryable=True) from None
-        if not found.confirmed:
-            await self._unknown(found.unknown_years)
-        return WarnResult(at=start_of_day(found.day))
+    @activity.defn(name=SCHEDULE_PERIODS)
+    async def schedule_periods(self, inp: ScheduleInput) -> ScheduleResult:
+        """Every period of one transition on one calendar load: its due instant (民法典 第二百零一至二百零四条) and
+        the ladder's reminder and warning days (seed 004)."""
+        calendar = await self._calendar()
+        schedules, unknown = [], set[int]()
+        for req in inp.requests:
+            try:
+                schedule, years = schedule_period(calendar, req)
+            except InvalidInput as e:
+                raise ApplicationError(e.detail, type=e.kind, non_retryable=True) from None
+            schedules.append(schedule)
+            unknown.update(years)
+        if unknown:
+            await self._unknown(tuple(sorted(unknown)))
+        return ScheduleResult(schedules=schedules)

@@ -11,13 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from contracts.activities import APPLY_NODE_TO_PUBLIC_LISTS, LIST_UNFINISHED_CASE, MASK_CASE_ENTRIES
 from db import queries
 from db.models import Case, Node, Party, PublicListEntry
 from domain.nodes import node_type
 from domain.public_lists import (
-    APPLY_NODE_TO_PUBLIC_LISTS,
-    LIST_UNFINISHED_CASE,
-    MASK_CASE_ENTRIES,
     UNFINISHED_CASES,
     CaseListInput,
     MaskInput,

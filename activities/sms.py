@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.names import NOTIFY_PARTIES
 from activities.outbox import Outbox
 from activities.sms_providers import SmsProvider
+from contracts.activities import NOTIFY_PARTIES
 from db.models import Case, Feedback, Node, SmsMessage
 from domain.clock import format_day
 from domain.models import NotifyInput, NotifyResult

@@ -12,12 +12,12 @@ from temporalio.client import Client
 from api.access import require_on_case, visible_case
 from api.schemas import NodeCreated, NodeIn
 from api.updates import send_update
+from contracts.case import RECORD_NODE
 from db import queries
 from db.models import Staff
 from domain.errors import CaseClosed, InvalidInput
 from domain.models import NodeResult, RecordNodeInput
 from domain.node_rules import check_node
-from workflows.case import RECORD_NODE
 
 
 async def record_node(

@@ -234,7 +234,7 @@ class FeedbackReplyIn(BaseModel):
 # --- term extensions, supervision, inbox (issue 3) ---
 from domain.rules import CURRENT_VERSION, rule_set  # noqa: E402
 
-MAX_EXTENSION_MONTHS = rule_set(CURRENT_VERSION).rule("term-6m").params["max_extension_months"]
+MAX_EXTENSION_MONTHS = rule_set(CURRENT_VERSION).extendable.params["max_extension_months"]
 
 
 class ExtensionIn(BaseModel):

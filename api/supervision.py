@@ -18,7 +18,7 @@ from api.schemas import HandlerCount, SupervisionItem, SupervisionOut
 from db import queries
 from db.models import Staff
 from domain.errors import Unavailable
-from domain.rules import LEVELS, RUNG_NAMES
+from domain.ladder import LEVELS, RUNG_NAMES
 from workflows import search_attributes as sa
 
 SUPERVISORS = ("bureau_chief", "president", "vice_president", "discipline", "supervisor")

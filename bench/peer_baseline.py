@@ -43,11 +43,19 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.api_load import on_stdin_closed, percentile, stop_child, tail
-from bench.peer_workflow import PEER_CLOSE, PEER_OPEN, PEER_RECORD, PEER_SAVE_CASE, PEER_SAVE_NODE, PeerCaseWorkflow
+from bench.peer_workflow import (
+    PEER_CLOSE,
+    PEER_OPEN,
+    PEER_RECORD,
+    PEER_SAVE_CASE,
+    PEER_SAVE_NODE,
+    PeerCaseWorkflow,
+    SaveNodeInput,
+)
 from core.codec import data_converter
 from core.settings import DEV_PAYLOAD_KEY
 from db.engine import make_engine, make_sessions
-from domain.models import CaseInput, NodeResult, OpenCaseInput, OpenCaseResult, RecordNodeInput, SaveNodeInput
+from domain.models import CaseInput, NodeResult, OpenCaseInput, OpenCaseResult, RecordNodeInput
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPORAL = Path(sys.executable).parent / "temporal"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
@@ -19,8 +20,15 @@ with workflow.unsafe.imports_passed_through():
         OpenCaseResult,
         RecordedNode,
         RecordNodeInput,
-        SaveNodeInput,
     )
+
+
+class SaveNodeInput(BaseModel):
+    """The bare peer's activity input: the node to save with its outbox row."""
+
+    case_id: str
+    node: RecordedNode
+
 
 PEER_SAVE_CASE = "peer_save_case"
 PEER_SAVE_NODE = "peer_save_node"

@@ -12,9 +12,6 @@ from pydantic import AwareDatetime, BaseModel
 from domain.clock import beijing_date, format_beijing, format_day
 from domain.nodes import node_type
 
-SUBMIT_FEEDBACK = "submit_feedback"
-SAVE_FEEDBACK = "save_feedback"
-
 
 class SubmitFeedbackInput(BaseModel):
     """The handler's feedback: measures taken and results, next steps, what the applicant must do."""

@@ -50,7 +50,7 @@ class Obligation(BaseModel):
     remind_at: AwareDatetime
     warn_at: AwareDatetime
     assignee: str = "handler"  # whom the reminders reach
-    laddered: bool = True  # false for a clock with no one to chase (the end of online query)
+    laddered: bool = True  # false: a date on the case (the end of online query), not kept in the book
     rungs_fired: list[str] = Field(default_factory=list)
     status: Literal["open", "met", "ended"] = "open"
     paused_at: AwareDatetime | None = None
@@ -70,8 +70,8 @@ def rung_times(ob: Obligation) -> dict[str, datetime]:
 
 
 def next_rung(ob: Obligation) -> tuple[datetime, str] | None:
-    """The earliest rung not yet fired, while the obligation is open, laddered and its clock runs."""
-    if ob.status != "open" or ob.paused_at is not None or not ob.laddered:
+    """The earliest rung not yet fired, while the obligation is open and its clock runs."""
+    if ob.status != "open" or ob.paused_at is not None:
         return None
     pending = [(at, rung) for rung, at in rung_times(ob).items() if rung not in ob.rungs_fired]
     return min(pending) if pending else None
@@ -81,7 +81,7 @@ def due_rungs(obligations: Iterable[Obligation], now: datetime) -> list[tuple[da
     """Every rung whose time has come, in time order (each obligation's rungs in ladder order)."""
     due: list[tuple[datetime, Obligation, str]] = []
     for ob in obligations:
-        if ob.status != "open" or ob.paused_at is not None or not ob.laddered:
+        if ob.status != "open" or ob.paused_at is not None:
             continue
         for rung, at in rung_times(ob).items():
             if rung not in ob.rungs_fired and at <= now:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from domain.feedback import FeedbackResult
+from domain.feedback import FeedbackResult, SaveFeedbackInput
+from domain.ladder import Obligation
+from domain.obligations import BookState, PeriodRequest, Schedule
 
 CaseStatus = Literal["open", "closed"]
 
@@ -36,50 +38,6 @@ class RecordedNode(BaseModel):
     recorded_by: str
 
 
-ObligationStatus = Literal["open", "met", "ended"]
-
-
-class Obligation(BaseModel):
-    """A deadline the workflow watches (decision 4): its period, its due instant, and the ladder rungs fired."""
-
-    id: str  # "term-6m", "entry-3d:<node id>", "feedback:<n>"
-    rule: str
-    subject: str
-    opened_at: AwareDatetime  # when it opens: the handler's first reminder
-    start: AwareDatetime  # the instant the period counts from; stays move it forward
-    length: int
-    unit: str
-    met_by: list[str] = Field(default_factory=list)  # node types that meet it
-    due_at: AwareDatetime
-    confirmed: bool = True
-    remind_at: AwareDatetime
-    warn_at: AwareDatetime
-    rungs_fired: list[str] = Field(default_factory=list)
-    status: ObligationStatus = "open"
-    paused_at: AwareDatetime | None = None
-    met_at: AwareDatetime | None = None
-    late: bool = False
-
-    def rung_times(self) -> dict[str, datetime]:
-        """When each rung of the ladder is due: escalation just after the last day ends."""
-        return {
-            "remind_open": self.opened_at,
-            "remind_due": self.remind_at,
-            "warn": self.warn_at,
-            "escalate": self.due_at + timedelta(microseconds=1),
-        }
-
-    def next_rung(self) -> tuple[str, datetime] | None:
-        """The earliest rung not yet fired, while the obligation is open and its clock runs."""
-        if self.status != "open" or self.paused_at is not None:
-            return None
-        pending = [(at, rung) for rung, at in self.rung_times().items() if rung not in self.rungs_fired]
-        if not pending:
-            return None
-        at, rung = min(pending)
-        return rung, at
-
-
 ExtensionStatus = Literal["pending", "approved", "refused"]
 
 
@@ -96,7 +54,17 @@ class Extension(BaseModel):
     status: ExtensionStatus = "pending"
     decided_by: str | None = None
     decided_at: AwareDatetime | None = None
-    note: str = ""
+    note: str = ""  # the decider's note
+    waived: list[str] = Field(default_factory=list)  # a 终本 exception: the conditions it would waive (seed 003)
+
+
+class Notice(BaseModel):
+    """A message waiting to go out beside the case's main loop (decision 8): to the parties (``notify``) or the
+    staff SMS a rung batch queued (``deliver``)."""
+
+    kind: Literal["notify", "deliver"] = "notify"
+    reason: str  # "filed" | "node:<node_id>" | "feedback:<id>" | "assigned:<node_id>" | "rungs:<batch>"
+    node_id: str | None = None
 
 
 class CaseState(BaseModel):
@@ -104,20 +72,19 @@ class CaseState(BaseModel):
 
     status: CaseStatus = "open"
     opened: bool = False
-    obligations: list[Obligation] = Field(default_factory=list)
+    handler: str | None = None  # the handler and clerk now (assignment moves them)
+    clerk: str | None = None
+    book: BookState = Field(default_factory=BookState)
     extensions: list[Extension] = Field(default_factory=list)
-    feedback_count: int = 0  # feedback checkpoints opened so far
     feedback_given: int = 0
-    stayed_at: AwareDatetime | None = None
     last_node_at: dict[str, AwareDatetime] = Field(default_factory=dict)  # node type → its latest act
     closure_mode: str | None = None
-    follow_ups: int = 0  # 终本 follow-up inquiries opened (zhongben-5y)
     restored_as: str | None = None  # the case number of the restored (执恢) case
     feedback_done: dict[str, FeedbackResult] = Field(default_factory=dict)  # request id → result
     node_count: int = 0
-    node_types: list[str] = Field(default_factory=list)
     processed: dict[str, NodeResult] = Field(default_factory=dict)  # idempotency key → result
-    pending_notices: list[str] = Field(default_factory=list)  # node ids whose SMS is not yet sent
+    pending_notices: list[Notice] = Field(default_factory=list)  # SMS not yet sent
+    masking: bool = False  # closure asked the public lists to mask the case; not yet confirmed
     closed_at: AwareDatetime | None = None
 
 
@@ -158,22 +125,6 @@ class RecordNodeInput(BaseModel):
     recorded_by: str
 
 
-class CaseOpenedInput(BaseModel):
-    case_id: str
-    opened_at: AwareDatetime
-
-
-class SaveNodeInput(BaseModel):
-    case_id: str
-    node: RecordedNode
-
-
-class CaseClosedInput(BaseModel):
-    case_id: str
-    closed_at: AwareDatetime
-    query_ends_at: AwareDatetime | None = None  # parties' online query ends 1 month after closure (query-1m)
-
-
 class NotifyInput(BaseModel):
     """Tell the applicants and agents: the filing (with their query codes) or one node."""
 
@@ -185,32 +136,6 @@ class NotifyInput(BaseModel):
 class NotifyResult(BaseModel):
     sent: int
     skipped: int
-
-
-class SaveObligationInput(BaseModel):
-    case_id: str
-    obligation: Obligation
-    # The workflow's per-case counter at this save: a retried older snapshot never overwrites a newer one
-    # (decision 1). 0: a caller from before versions, last write wins among those and loses to any versioned one.
-    version: int = 0
-
-
-class FireRungInput(BaseModel):
-    """One rung of the ladder for one obligation: a supervision record (督办), inbox items and staff SMS."""
-
-    case_id: str
-    obligation: Obligation
-    rung: str
-
-
-class FireRungResult(BaseModel):
-    recipients: int
-
-
-class SaveExtensionInput(BaseModel):
-    case_id: str
-    extension: Extension
-    version: int = 0  # as in SaveObligationInput
 
 
 class RequestExtensionInput(BaseModel):
@@ -243,3 +168,83 @@ class RestoredInput(BaseModel):
     """The case was restored (恢复执行) as a new linked case: the 终本 follow-up ends."""
 
     case_number: str
+
+
+class ScheduleInput(BaseModel):
+    """Every period one transition needs, computed on the legal calendar in one call (decision 3)."""
+
+    requests: list[PeriodRequest]
+
+
+class ScheduleResult(BaseModel):
+    schedules: list[Schedule]
+
+
+class CaseClosing(BaseModel):
+    closed_at: AwareDatetime
+    query_ends_at: AwareDatetime | None = None  # parties' online query ends 1 month after closure (query-1m)
+
+
+class Assignment(BaseModel):
+    handler: str
+    clerk: str | None = None
+
+
+class RungFiring(BaseModel):
+    obligation: Obligation
+    rung: str
+    overdue: bool  # the deadline had already passed when the rung fired
+
+
+class TransitionInput(BaseModel):
+    """What one transition (a filing, a node, a decision, a rung batch) writes to the read model, in one
+    transaction: a versioned row never goes back (decision 1)."""
+
+    case_id: str
+    opened: bool = False
+    node: RecordedNode | None = None
+    obligations: list[Obligation] = Field(default_factory=list)
+    extension: Extension | None = None
+    extension_version: int = 0
+    closing: CaseClosing | None = None
+    assignment: Assignment | None = None
+    feedback: SaveFeedbackInput | None = None
+    firings: list[RungFiring] = Field(default_factory=list)
+    batch: str = ""  # the outbox reason of the firings' staff SMS
+
+
+class FireRungsInput(BaseModel):
+    """Rungs that came due together: supervision records (督办) and inbox items for each, and one SMS per
+    staff member for the whole batch (a case filed with a past date does not send twenty)."""
+
+    case_id: str
+    batch: str  # unique per case: the outbox reason of this batch's SMS
+    firings: list[RungFiring]
+
+
+class FireRungsResult(BaseModel):
+    recipients: int
+    sms: int
+
+
+class DeliverInput(BaseModel):
+    """Send what a batch queued in the outbox; a retry sends nothing twice."""
+
+    case_id: str
+    reason: str
+
+
+class AssignInput(BaseModel):
+    """The bureau chief assigns or reassigns the handler and clerk (seed 004: the case moves with its file)."""
+
+    request_id: str
+    handler: str
+    clerk: str | None = None
+    assigned_by: str
+    handler_name: str = ""  # for the node's summary: 承办人 names are public on the case (seed 001 第三条)
+
+
+class AssignResult(BaseModel):
+    handler: str
+    clerk: str | None
+    node_id: str

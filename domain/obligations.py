@@ -116,9 +116,8 @@ class ObligationBook:
         return not self.open()
 
     def next_wake(self) -> tuple[str, datetime] | None:
-        """The next instant something happens on its own: a rung, or a silent clock running out."""
+        """The next instant something happens on its own: the earliest rung not yet fired."""
         wakes = [(at, f"{ob.id} {ladder.RUNG_NAMES[rung]}") for ob in self.open() for at, rung in _next(ob)]
-        wakes += [(self._expiry(ob), f"{ob.id} 届满") for ob in self._silent()]
         if not wakes:
             return None
         at, what = min(wakes)
@@ -126,7 +125,7 @@ class ObligationBook:
 
     def earliest_due(self) -> datetime | None:
         """The earliest running deadline (a stay stops clocks; silent clocks chase no one)."""
-        return min((ob.due_at for ob in self.open() if ob.paused_at is None and ob.laddered), default=None)
+        return min((ob.due_at for ob in self.open() if ob.paused_at is None), default=None)
 
     def level(self) -> int:
         return max((ladder.level(ob) for ob in self.open()), default=0)
@@ -228,6 +227,10 @@ class ObligationBook:
                 ob.start = ob.opened_at = s.start
                 ob.offset_months = 0
             ob.due_at, ob.confirmed, ob.remind_at, ob.warn_at = s.due_at, s.confirmed, s.remind_at, s.warn_at
+            if case_field := self.rules.rule(ob.rule).case_field:
+                effects.case_fields[case_field] = ob.due_at
+            if not ob.laddered:
+                continue  # a date on the case (the end of online query), not a duty anyone is chased for
             if ob.id in known:
                 ladder.rearm(ob, now)
             else:
@@ -239,7 +242,7 @@ class ObligationBook:
 
     def fire(self, now: datetime) -> tuple[list[Firing], Effects]:
         """Every rung due by ``now``, each once, in time order; a chain whose next instance opens with this one
-        opens it; silent clocks that ran out stop."""
+        opens it."""
         effects = Effects()
         firings: list[Firing] = []
         for at, ob, rung in ladder.due_rungs(self.open(), now):
@@ -249,10 +252,6 @@ class ObligationBook:
             rule = self.rules.rule(ob.rule)
             if rung == "remind_open" and rule.chain and rule.chain.next_on == "open":
                 effects.schedule += self._next_in_chain(rule)
-        for ob in self._silent():
-            if self._expiry(ob) <= now:
-                ob.status, ob.met_at = "met", ob.due_at
-                effects.save.append(self._touch(ob))
         return firings, effects
 
     # --- the mechanics -----------------------------------------------------------------------------------
@@ -350,14 +349,11 @@ class ObligationBook:
                 effects.schedule.append(ob)
         return effects
 
-    def _silent(self) -> list[Obligation]:
-        return [ob for ob in self.open() if not ob.laddered]
-
-    @staticmethod
-    def _expiry(ob: Obligation) -> datetime:
-        return ob.due_at + timedelta(microseconds=1)
+    def next_version(self) -> int:
+        """The case's next version, for any row the workflow writes as a snapshot (decision 1)."""
+        self.state.version += 1
+        return self.state.version
 
     def _touch(self, ob: Obligation) -> Obligation:
-        self.state.version += 1
-        ob.version = self.state.version
+        ob.version = self.next_version()
         return ob

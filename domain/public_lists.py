@@ -11,9 +11,6 @@ from domain.clock import start_of_day
 from domain.masking import mask_address, mask_id_number
 
 # Activity names: what the workflow refers to, without importing activity code into the sandbox.
-LIST_UNFINISHED_CASE = "list_unfinished_case"
-APPLY_NODE_TO_PUBLIC_LISTS = "apply_node_to_public_lists"
-MASK_CASE_ENTRIES = "mask_case_entries"
 
 PublicList = Literal[
     "unfinished-cases",
@@ -58,6 +55,11 @@ def list_lifted_by(node_type: str, fields: dict[str, str]) -> PublicList | None:
     if node_type != "measure_lifted":
         return None
     return LIST_OF_MEASURE.get(fields.get("measure", ""))
+
+
+def touches_public_lists(node_type: str, fields: dict[str, str]) -> bool:
+    """Whether a node puts the respondents on a public list or takes them off one."""
+    return list_created_by(node_type) is not None or list_lifted_by(node_type, fields) is not None
 
 
 def filing_since(filed_on: date) -> datetime:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Unit = Literal["days", "months", "working_days"]
+from domain.period_models import Unit
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Rule:
     extendable: bool = False  # an approved term extension lengthens it
     chain: Chain | None = None
     assignee: str = "handler"  # whom the reminders reach; the bureau chief and leaders stand above everyone
-    laddered: bool = True
+    laddered: bool = True  # false: a date the case records (``case_field``), not a duty anyone is chased for
     case_field: str | None = None  # the case records this clock's due instant (cases.query_ends_at)
     params: dict[str, int] = field(default_factory=dict)
 

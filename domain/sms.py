@@ -66,10 +66,33 @@ class _Defaults(dict[str, str]):
         return ""
 
 
-def rung_message(court_name: str, *, case_number: str, subject: str, rung_name: str, due: str, overdue: bool) -> str:
-    """A ladder reminder to court staff (seed 004): which case, which duty, by when."""
-    state = "已超期" if overdue else "即将到期" if rung_name != "提醒承办人" else "已开始计算"
-    return f"【{court_name}】督办（{rung_name}）：{case_number}案件“{subject}”期限至{due}，{state}，请及时处理。"
+@dataclass(frozen=True)
+class Duty:
+    """One rung for one staff member: which duty, which rung, by when, and whether already overdue."""
+
+    subject: str
+    rung_name: str
+    due: str
+    opening: bool  # the handler's first reminder: the period has just started
+    overdue: bool
+
+
+def rung_message(court_name: str, *, case_number: str, duties: list[Duty]) -> str:
+    """The ladder's SMS to one staff member for one case (seed 004): one duty in full, several as one summary, so
+    a case filed with a past date sends each person one message. A deadline already past is never said to
+    have just started."""
+
+    def state(d: Duty) -> str:
+        return "已超期" if d.overdue else "已开始计算" if d.opening else "即将到期"
+
+    if len(duties) == 1:
+        d = duties[0]
+        duty = f"{case_number}案件“{d.subject}”期限至{d.due}，{state(d)}"
+        return f"【{court_name}】督办（{d.rung_name}）：{duty}，请及时处理。"
+    shown = sorted(duties, key=lambda d: not d.overdue)[:3]
+    items = "；".join(f"“{d.subject}”期限至{d.due}，{state(d)}" for d in shown)
+    more = f"等{len(duties)}项" if len(duties) > len(shown) else f"共{len(duties)}项"
+    return f"【{court_name}】督办：{case_number}案件{items}（{more}），请及时处理。"
 
 
 def feedback_message(sig: Signature, *, case_number: str, n: int) -> str:

@@ -18,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.access import require_role
 from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
+from contracts.case import CALENDAR_CHANGED
 from db import queries
 from db.models import CalendarAlert, CalendarAudit, HolidaySchedule
 from domain.calendar import PUBLISHED_LAST_YEAR, ScheduledDay, Source, check_schedule
@@ -25,7 +26,6 @@ from domain.clock import start_of_day
 from domain.errors import Conflict, Unavailable
 from domain.period_models import MAX_LENGTH, Unit
 from domain.periods import compute_period
-from workflows.case import CALENDAR_CHANGED
 
 router = APIRouter(prefix="/api", tags=["calendar"], responses=ERROR_RESPONSES)
 

@@ -15,13 +15,13 @@ from api.errors import ERROR_RESPONSES
 from api.filing import file_case
 from api.routes.extensions import approval_out, decide, execute_approval_update, request_id_for
 from api.schemas import CaseFiled, CaseIn, ExtensionDecisionIn, ExtensionOut
+from contracts.case import REQUEST_ZHONGBEN, RESTORED
 from db import queries
 from db.models import Case
 from domain.case_numbers import parse_case_number
 from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.models import RequestZhongbenInput, RestoredInput
 from domain.zhongben import ZHONGBEN_MODE
-from workflows.case import REQUEST_ZHONGBEN, RESTORED
 
 router = APIRouter(prefix="/api/cases", tags=["closure"], responses=ERROR_RESPONSES)
 

@@ -17,11 +17,11 @@ from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import ExtensionDecided, ExtensionDecisionIn, ExtensionIn, ExtensionOut, ExtensionsOut
 from api.updates import send_update
+from contracts.case import DECIDE_EXTENSION, REQUEST_EXTENSION
 from db import queries
 from db.models import Case, ExtensionRequest
 from domain.errors import CaseClosed, Conflict, Forbidden, InvalidInput
 from domain.models import DecideExtensionInput, Extension, RequestExtensionInput
-from workflows.case import DECIDE_EXTENSION, REQUEST_EXTENSION
 
 router = APIRouter(prefix="/api/cases", tags=["extensions"], responses=ERROR_RESPONSES)
 

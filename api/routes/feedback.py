@@ -15,10 +15,11 @@ from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import FeedbackDraft, FeedbackIn, StaffFeedbackOut
 from api.updates import send_update
+from contracts.case import SUBMIT_FEEDBACK
 from db import queries
 from db.models import Case, Feedback, Staff
 from domain.errors import CaseClosed, Forbidden, InvalidInput
-from domain.feedback import SUBMIT_FEEDBACK, FeedbackResult, SubmitFeedbackInput, draft_feedback
+from domain.feedback import FeedbackResult, SubmitFeedbackInput, draft_feedback
 
 router = APIRouter(prefix="/api/cases", tags=["feedback"], responses=ERROR_RESPONSES)
 

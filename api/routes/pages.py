@@ -31,10 +31,10 @@ from db import queries
 from db.models import Case, Court, Node, Party, SmsMessage, Staff
 from domain.clock import BEIJING, format_beijing, format_day
 from domain.errors import Forbidden, InvalidInput, NotAuthenticated, YgError
+from domain.ladder import RUNG_NAMES
 from domain.masking import mask_id_number
 from domain.nodes import CATALOGUE, CLOSURE_MODES, NodeType, node_type
 from domain.phones import mask_phone
-from domain.rules import RUNG_NAMES
 from domain.sms import redact_query_code
 
 HERE = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from api.errors import ERROR_RESPONSES
 from api.schemas import InboxItem, InboxOut, SupervisionOut
 from api.supervision import SUPERVISORS, supervision
 from db import queries
-from domain.rules import RUNG_NAMES
+from domain.ladder import RUNG_NAMES
 
 router = APIRouter(prefix="/api", tags=["supervision"], responses=ERROR_RESPONSES)
 

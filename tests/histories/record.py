@@ -29,6 +29,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.case import RECORD_NODE
 from core.codec import data_converter
 from core.settings import DEV_PAYLOAD_KEY
 from db.migrate import upgrade
@@ -38,7 +39,6 @@ from tests.api.conftest import Api, running_api
 from tests.api.helpers import case_body, eventually
 from tests.conftest import TEMPORAL
 from workflows import search_attributes
-from workflows.case import RECORD_NODE
 
 HERE = Path(__file__).parent
 log = logging.getLogger("yangguang.histories")

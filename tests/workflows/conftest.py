@@ -22,13 +22,14 @@ from temporalio.service import RPCError
 
 from activities import Deps
 from activities.public_lists import PublicListPublisher
+from contracts.case import OPEN_CASE
 from core.settings import Settings
 from db.demo import seed
 from db.engine import make_engine, make_sessions
 from db.models import Case, Node, Party, SmsMessage, Staff
 from domain.models import CaseInput, OpenCaseInput, OpenCaseResult
 from tests.conftest import RunningWorker, make_settings, outbox
-from workflows.case import OPEN_CASE, CaseWorkflow
+from workflows.case import CaseWorkflow
 
 _numbers = iter(range(1, 10_000))
 

@@ -10,11 +10,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.case import RECORD_NODE
 from domain.clock import BEIJING
 from domain.models import CaseState, NodeResult, RecordNodeInput
 from tests.api.helpers import eventually
 from tests.workflows.conftest import WorldFactory
-from workflows.case import RECORD_NODE
 
 
 def node(key: str, type_: str, at: datetime, **fields: str) -> RecordNodeInput:

@@ -10,16 +10,16 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.public_lists import PublicEntry
+from contracts.case import RESTORED, SUBMIT_FEEDBACK
 from db.models import Case, HolidaySchedule, PublicListEntry
 from domain.calendar import Calendar, ScheduledDay
 from domain.clock import BEIJING, add_months, end_of_day
-from domain.feedback import SUBMIT_FEEDBACK, FeedbackResult, SubmitFeedbackInput
+from domain.feedback import FeedbackResult, SubmitFeedbackInput
 from domain.periods import compute_period
 from tests.api.helpers import eventually
 from tests.workflows.conftest import World, WorldFactory
 from tests.workflows.test_case import handle_case, node, record
 from tests.workflows.test_obligations import obligations, rungs, sleep_until, today
-from workflows.case import RESTORED
 
 # National Day 2027 as an administrator would enter it (no published schedule for 2027): 1–7 October off,
 # Sunday 26 September and Saturday 9 October worked.

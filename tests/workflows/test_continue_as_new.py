@@ -11,11 +11,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from api.history import case_history
+from contracts.case import RECORD_NODE
 from domain.clock import BEIJING
 from domain.models import CaseState, NodeResult, RecordNodeInput
 from tests.api.helpers import eventually
 from tests.workflows.conftest import World, WorldFactory
-from workflows.case import RECORD_NODE
 
 TYPES = ("notice_issued", "network_inquiry", "freeze", "seizure", "deduction", "field_inquiry", "fine", "service")
 
@@ -76,7 +76,7 @@ async def test_repeat_from_an_earlier_run_returns_the_first_node_and_sends_nothi
     assert state.node_count == len(TYPES)
     assert set(state.processed) == set(first)
     assert {k: r.node_id for k, r in state.processed.items()} == {k: r.node_id for k, r in first.items()}
-    assert state.node_types == list(TYPES)
+    assert list(state.last_node_at) == list(TYPES)
     assert state.pending_notices == []
     nodes = await world.nodes(handle.id.removeprefix("case-"))
     assert [(n.seq, n.type) for n in nodes] == list(enumerate(TYPES, 1))

@@ -8,15 +8,15 @@ from sqlalchemy import select
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.case import DECIDE_EXTENSION, REQUEST_EXTENSION
 from db.models import ObligationRow, Staff, SupervisionRecord
 from domain.calendar import Calendar
-from domain.clock import BEIJING, end_of_day, start_of_day
+from domain.clock import BEIJING, end_of_day, format_day, start_of_day
 from domain.models import DecideExtensionInput, Extension, RequestExtensionInput
 from domain.periods import compute_period, working_days_before
 from tests.api.helpers import eventually
 from tests.workflows.conftest import World, WorldFactory
 from tests.workflows.test_case import handle_case, node, record
-from workflows.case import DECIDE_EXTENSION, REQUEST_EXTENSION
 
 CALENDAR = Calendar()
 
@@ -87,9 +87,10 @@ async def test_overdue_investigation_climbs_the_ladder_once_each(
     assert fired[3:] == [("escalate", "president"), ("escalate", "discipline")]
     await time_env.sleep(timedelta(days=20))
     assert len(await rungs(world, case_id, "investigate-1m")) == 5  # each rung fires exactly once
-    staff_sms = [m.reason for m in await world.sms(case_id, to="staff:") if "investigate-1m" in m.reason]
-    fired_rungs = ("remind_open", "remind_due", "warn", "escalate", "escalate")
-    assert sorted(staff_sms) == sorted(f"rung:investigate-1m@{deadline:%Y%m%d}:{r}" for r in fired_rungs)
+    staff_sms = [m.body for m in await world.sms(case_id, to="staff:") if "财产调查" in m.body]
+    assert len(staff_sms) == 5  # the handler twice, the bureau chief, the president and the discipline head
+    assert sum("已超期" in body for body in staff_sms) == 2
+    assert all(f"期限至{format_day(deadline.date())}" in body for body in staff_sms)
     # Meeting it late stops the ladder and records the lateness.
     now = (await time_env.get_current_time()).astimezone(BEIJING)
     await record(await world_handle(world, case_id), node("inquiry", "network_inquiry", now))
@@ -194,11 +195,11 @@ async def test_extension_approved_after_expiry_ends_the_escalation_and_rearms_th
         ("warn", "bureau_chief"),
     ]
     assert [r for r, _ in await rungs(world, case_id, "term-6m")].count("warn") == 2  # once per due day
-    warned = [m for m in await world.sms(case_id, to="staff:") if m.reason.endswith(":warn") and "term-6m" in m.reason]
-    assert sorted(m.reason for m in warned) == [
-        f"rung:term-6m@{term_due:%Y%m%d}:warn",
-        f"rung:term-6m@{new_due:%Y%m%d}:warn",
+    warned = [
+        m.body for m in await world.sms(case_id, to="staff:") if "临期预警执行局长" in m.body and "执行期限" in m.body
     ]
+    assert len(warned) == 2  # warned of the old day, then of the new one
+    assert f"期限至{format_day(term_due.date())}" in warned[0] and f"期限至{format_day(new_due.date())}" in warned[1]
 
 
 async def open_records(world: World, case_id: str, obligation_id: str) -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ from temporalio.worker import Replayer
 
 from core.codec import data_converter
 from core.settings import DEV_PAYLOAD_KEY
-from domain.models import CaseInput
+from domain.models import CaseInput, Notice
 from workflows import WORKFLOWS
 from workflows.case import CaseWorkflow
 
@@ -86,7 +86,7 @@ class SilentCaseWorkflow(CaseWorkflow):
     async def run(self, inp: CaseInput) -> str:
         return await super().run(inp)
 
-    async def _notify(self, reason: str, node_id: str | None, summary: str) -> None:
+    def _notify(self, notice: Notice) -> None:
         return None
 
 

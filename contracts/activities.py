@@ -1,0 +1,104 @@
+"""The activities the case workflow calls: their names, their options, and typed stubs.
+
+A workflow calls ``await schedule_periods(requests)`` and gets ``list[Schedule]`` back, typed; the stub runs
+the activity by name, so no activity code enters the workflow sandbox. The implementations in ``activities/``
+register under the same names (``build_activities``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from domain.models import DeliverInput, Notice, NotifyInput, ScheduleInput, ScheduleResult, TransitionInput
+from domain.obligations import PeriodRequest, Schedule
+from domain.public_lists import CaseListInput, MaskInput, MaskResult, PublicListChange, PublicListNodeInput
+
+SCHEDULE_PERIODS = "schedule_periods"
+SAVE_TRANSITION = "save_transition"
+NOTIFY_PARTIES = "notify_parties"
+DELIVER_SMS = "deliver_sms"
+LIST_UNFINISHED_CASE = "list_unfinished_case"
+APPLY_NODE_TO_PUBLIC_LISTS = "apply_node_to_public_lists"
+MASK_CASE_ENTRIES = "mask_case_entries"
+
+# Database writes and SMS are retried until they succeed: a deadline or a message is never dropped.
+DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+SMS_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["PermanentSmsError"],
+)
+# Masking is retried until every public list confirms; the mask-5wd ladder escalates meanwhile (seed 002 第十二条).
+MASK_RETRY = RetryPolicy(initial_interval=timedelta(minutes=1), maximum_interval=timedelta(hours=1))
+DB_TIMEOUT = timedelta(seconds=30)
+SMS_TIMEOUT = timedelta(minutes=2)
+
+R = TypeVar("R")
+
+
+async def _db(name: str, arg: object, result_type: type[R], summary: str) -> R:
+    """A read-model or calendar activity: retried until it succeeds, so nothing is dropped."""
+    return await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=DB_TIMEOUT,
+        retry_policy=DB_RETRY,
+        summary=summary,
+    )
+
+
+async def schedule_periods(requests: list[PeriodRequest]) -> list[Schedule]:
+    """Every period of one transition, with its ladder times, on the legal calendar (decision 3)."""
+    keys = "、".join(r.key for r in requests)
+    result = await _db(SCHEDULE_PERIODS, ScheduleInput(requests=requests), ScheduleResult, f"计算期限 (periods) {keys}")
+    return result.schedules
+
+
+async def save_transition(inp: TransitionInput) -> None:
+    """One transaction of the read model: the node, the clocks, the rungs fired, the case's status."""
+    parts = [f"节点 {inp.node.type}" if inp.node else "", f"期限 {len(inp.obligations)}" if inp.obligations else ""]
+    parts += [f"督办 {len(inp.firings)}" if inp.firings else "", "立案" if inp.opened else ""]
+    parts += ["结案" if inp.closing else "", "申请" if inp.extension else "", "指定承办人" if inp.assignment else ""]
+    summary = "保存 (read model) " + " ".join(p for p in parts if p)
+    await _db(SAVE_TRANSITION, inp, type(None), summary)
+
+
+async def send_notice(case_id: str, notice: Notice) -> None:
+    """An SMS to the parties (queued and sent) or the staff SMS a rung batch queued (sent)."""
+    if notice.kind == "deliver":
+        name: str = DELIVER_SMS
+        arg: object = DeliverInput(case_id=case_id, reason=notice.reason)
+    else:
+        name, arg = NOTIFY_PARTIES, NotifyInput(case_id=case_id, reason=notice.reason, node_id=notice.node_id)
+    await workflow.execute_activity(
+        name,
+        arg,
+        start_to_close_timeout=SMS_TIMEOUT,
+        retry_policy=SMS_RETRY,
+        summary=f"短信 (SMS) {notice.reason}",
+    )
+
+
+async def list_unfinished_case(case_id: str) -> None:
+    await _db(LIST_UNFINISHED_CASE, CaseListInput(case_id=case_id), PublicListChange, "列入未结案件公开名单")
+
+
+async def apply_node_to_public_lists(case_id: str, node_id: str) -> None:
+    inp = PublicListNodeInput(case_id=case_id, node_id=node_id)
+    await _db(APPLY_NODE_TO_PUBLIC_LISTS, inp, PublicListChange, "公开名单 (public lists)")
+
+
+async def mask_case_entries(case_id: str) -> None:
+    """Mask every public entry of the case; returns once every list confirmed (seed 002 第十二条)."""
+    await workflow.execute_activity(
+        MASK_CASE_ENTRIES,
+        MaskInput(case_id=case_id, lists=None, reason="closure"),
+        result_type=MaskResult,
+        start_to_close_timeout=SMS_TIMEOUT,
+        retry_policy=MASK_RETRY,
+        summary="屏蔽公开名单 (mask public lists until every list confirms)",
+    )

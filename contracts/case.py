@@ -1,0 +1,13 @@
+"""The case workflow's name, updates, signals and query: what the API sends to a case (decision 2)."""
+
+WORKFLOW = "CaseWorkflow"
+OPEN_CASE = "open_case"
+RECORD_NODE = "record_node"
+ASSIGN = "assign"
+REQUEST_EXTENSION = "request_extension"
+DECIDE_EXTENSION = "decide_extension"
+REQUEST_ZHONGBEN = "request_zhongben_exception"
+SUBMIT_FEEDBACK = "submit_feedback"
+CALENDAR_CHANGED = "calendar_changed"
+RESTORED = "restored"
+STATE = "state"

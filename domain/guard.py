@@ -1,0 +1,133 @@
+"""The one guard (decision 5): whether a node, a request, a feedback or an assignment is admissible on a case.
+
+The workflow's update validators call it on the workflow's state; the API calls it on the read model before it
+sends the update, so a refusal is the same words wherever it is decided and no rule is written twice."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from domain.clock import add_months, beijing_date, format_day
+from domain.errors import CaseClosed, Conflict, Forbidden, InvalidInput
+from domain.node_rules import check_node as check_node_fields
+from domain.rules import RuleSet
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the guard needs to know of a case, from the workflow's state or from the read model."""
+
+    filed_on: date
+    status: str  # open | closed
+    last_node_at: Mapping[str, datetime] = field(default_factory=dict)  # node code → its latest act
+    closure_mode: str | None = None
+    restored: bool = False
+    term_due: datetime | None = None  # the open execution term's due instant
+    pending: frozenset[str] = frozenset()  # kinds of requests waiting for a decision
+    approved: frozenset[str] = frozenset()  # kinds of requests approved
+
+
+def follow_up_open(rules: RuleSet, case: CaseView) -> bool:
+    """After 终本 the 6-monthly inquiry is still recorded on the closed case, until it is restored (终本规定 第九条)."""
+    return case.status == "closed" and case.closure_mode == rules.zhongben.mode and not case.restored
+
+
+def check_node(
+    rules: RuleSet, case: CaseView, *, type_code: str, occurred_at: datetime, fields: Mapping[str, str], now: datetime
+) -> None:
+    """A node is admissible on an open case, or a follow-up inquiry on a 终本 case; its type, time and fields are
+    checked; a 终本 closure meets the conditions or has the bureau chief's approval (seed 003)."""
+    if case.status == "closed" and not (type_code == rules.zhongben.inquiry_node and follow_up_open(rules, case)):
+        raise CaseClosed("案件已结案，不能再录入节点")
+    try:
+        check_node_fields(
+            type_code=type_code, occurred_at=occurred_at, fields=dict(fields), filed_on=case.filed_on, now=now
+        )
+    except OverflowError:  # year 1 or 9999 with an offset has no Beijing date: bad input, not a 500
+        raise InvalidInput("时间超出可处理的范围 (time out of range)", kind="InvalidTime") from None
+    if type_code == rules.closure_node and fields.get("mode") == rules.zhongben.mode:
+        unmet = unmet_zhongben(rules, case, closing_at=occurred_at)
+        if unmet and "zhongben" not in case.approved:
+            raise Conflict(
+                "不符合终结本次执行程序的条件：" + "；".join(unmet) + "。如确需终本，请说明理由并报执行局长批准。",
+                kind="ZhongbenConditionsUnmet",
+            )
+
+
+def unmet_zhongben(rules: RuleSet, case: CaseView, *, closing_at: datetime) -> list[str]:
+    """Which 终本 conditions a closure at ``closing_at`` does not meet, in Chinese (终本规定 第一条, seed 003)."""
+    z = rules.zhongben
+    today = beijing_date(closing_at)
+    unmet = [missing for code, missing in z.required[:2] if code not in case.last_node_at]
+    inquiry = case.last_node_at.get(z.inquiry_node)
+    if inquiry is None or beijing_date(inquiry) < add_months(today, -z.inquiry_window_months):
+        unmet.append(z.inquiry_missing)
+    unmet += [missing for code, missing in z.required[2:3] if code not in case.last_node_at]
+    if today <= add_months(case.filed_on, z.min_months_open):
+        unmet.append(z.too_early)
+    unmet += [missing for code, missing in z.required[3:] if code not in case.last_node_at]
+    return unmet
+
+
+def check_extension_request(rules: RuleSet, case: CaseView, *, months: int, reason: str, now: datetime) -> None:
+    """The handler asks at least 5 days before the term expires, for 1–6 months, with a reason (法发〔2006〕35号)."""
+    params = rules.extendable.params
+    if case.status == "closed" or case.term_due is None:
+        raise CaseClosed("案件已结案，无需延长执行期限")
+    if not 1 <= months <= params["max_extension_months"]:
+        raise InvalidInput(f"延长期限应为1至{params['max_extension_months']}个月", kind="InvalidExtension")
+    if not reason.strip():
+        raise InvalidInput("请填写延长执行期限的理由", kind="MissingField")
+    if "extension" in case.pending:
+        raise Conflict("已有待审批的延长申请", kind="ExtensionPending")
+    days_left = (beijing_date(case.term_due) - beijing_date(now)).days
+    if days_left < params["extension_notice_days"]:
+        raise Conflict(
+            f"延长执行期限应在期限届满{params['extension_notice_days']}日前申请，"
+            f"执行期限至{format_day(beijing_date(case.term_due))}",
+            kind="ExtensionTooLate",
+        )
+
+
+def check_zhongben_request(rules: RuleSet, case: CaseView, *, reason: str) -> None:
+    """The handler asks the bureau chief to approve a 终本 closure that misses conditions, with a reason (seed 003)."""
+    if case.status == "closed":
+        raise CaseClosed("案件已结案")
+    if not reason.strip():
+        raise InvalidInput("请说明终本的理由", kind="MissingField")
+    if "zhongben" in case.pending:
+        raise Conflict("已有待审批的终本申请", kind="ExtensionPending")
+
+
+def check_decider(rules: RuleSet, *, kind: str, role: str) -> None:
+    """Who decides what is rule data: the president or vice president a term extension, the bureau chief a 终本
+    exception, the bureau chief or vice president an assignment (法发〔2006〕35号; seed 003; seed 004)."""
+    if role not in rules.deciders.get(kind, ()):
+        names = {"assignment": "指定承办人"}
+        raise Forbidden(f"您无权{names.get(kind, '审批此类申请')}", kind="Forbidden")
+
+
+def check_pending_decision(case: CaseView) -> None:
+    """A request still pending on a closed case has nothing left to decide."""
+    if case.status == "closed":
+        raise CaseClosed("案件已结案，无需再审批")
+
+
+def check_feedback(case: CaseView, *, measures: str, next_steps: str) -> None:
+    """Progress feedback names the measures taken and the next steps (seed 002 第五条), on an open case."""
+    if case.status == "closed":
+        raise CaseClosed("案件已结案，无需再反馈执行进展")
+    if not (measures.strip() and next_steps.strip()):
+        raise InvalidInput("请填写已采取的执行措施及结果和下一步执行计划", kind="MissingField")
+
+
+def check_assignment(case: CaseView, *, handler: str, clerk: str | None) -> None:
+    """An open case gets a handler, and a clerk who is someone else (seed 004; who may assign: check_decider)."""
+    if case.status == "closed":
+        raise CaseClosed("案件已结案，不能再指定承办人")
+    if not handler.strip():
+        raise InvalidInput("请指定承办人", kind="MissingField")
+    if clerk is not None and clerk == handler:
+        raise InvalidInput("书记员不能与承办人为同一人", kind="InvalidAssignment")
