@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import errors
+from api import errors, filing
 from api.routes import (
     auth,
     calendar,
@@ -37,7 +39,14 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         app.state.settings = settings
         app.state.sessions = make_sessions(engine)
         app.state.temporal = temporal or await connect(settings)
+        # Cases filed while Temporal was unreachable get their workflow once it is back (api/filing.py).
+        starter = asyncio.create_task(
+            filing.keep_starting_unstarted_cases(app.state.sessions, lambda: app.state.temporal, settings)
+        )
         yield
+        starter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starter
         await engine.dispose()
 
     app = FastAPI(

@@ -1,12 +1,21 @@
-"""Filing a case (立案): validate, store the parties, start the case's workflow (API.md → Cases)."""
+"""Filing a case (立案): validate, store the parties, start the case's workflow (API.md → Cases).
+
+The case row is committed before its workflow starts (the workflow's activities read it). When Temporal cannot
+be reached the request answers 503 and the row stays in status ``filing`` with no workflow: every API process
+looks for such cases and starts their workflow itself (``start_unstarted_cases``), so none is left behind."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import (
     SearchAttributePair,
@@ -15,7 +24,7 @@ from temporalio.common import (
     WorkflowIDReusePolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import require_role
 from api.schemas import CaseFiled, CaseIn, PartyIn
@@ -31,6 +40,15 @@ from domain.models import CaseInput, OpenCaseInput, OpenCaseResult
 from domain.phones import check_mobile, mask_phone
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
+
+log = logging.getLogger(__name__)
+
+# How often each API process looks for filed cases without a workflow, how old a case must be (its own request
+# may still be starting it), how many it starts per round, and how long one describe may take.
+ORPHAN_SCAN_INTERVAL = timedelta(seconds=30)
+ORPHAN_GRACE = timedelta(seconds=60)
+ORPHAN_BATCH = 50
+ORPHAN_DESCRIBE_TIMEOUT = timedelta(seconds=5)
 
 
 async def file_case(
@@ -137,10 +155,57 @@ async def _ensure_started(client: Client, settings: Settings, case: Case) -> Cas
         pass  # the case's workflow ran and ended (closed case): nothing to start
     except (RPCError, Unavailable) as e:
         raise Unavailable(
-            "案件已登记，但流程服务暂不可用，请稍后重试同一请求 (Temporal unavailable; retry the same request)",
+            "案件已登记，但流程服务暂不可用；系统将自动启动案件流程，也可稍后重试同一请求"
+            " (Temporal unavailable; the workflow starts once it is back, or retry the same request)",
             kind="TemporalUnavailable",
         ) from e
     return CaseFiled(case_id=case.id, workflow_id=case.workflow_id, case_number=case.case_number)
+
+
+async def start_unstarted_cases(
+    sessions: async_sessionmaker[AsyncSession], client: Client, settings: Settings
+) -> list[str]:
+    """Start the workflow of every case filed while Temporal was unreachable; return their ids.
+
+    A case still in ``filing`` after the grace period either has a workflow that has not yet opened it (left
+    alone: GET /api/admin/stuck-cases shows why) or none at all (started, with the same update-with-start and
+    USE_EXISTING as its filing, so a second API process doing the same starts nothing twice)."""
+    cutoff = datetime.now(UTC) - ORPHAN_GRACE
+    async with sessions() as s:
+        rows = await s.scalars(
+            select(Case)
+            .where(Case.status == "filing", Case.created_at <= cutoff)
+            .order_by(Case.created_at)
+            .limit(ORPHAN_BATCH)
+        )
+        cases = list(rows.unique())
+    started: list[str] = []
+    for case in cases:
+        try:
+            async with asyncio.timeout(ORPHAN_DESCRIBE_TIMEOUT.total_seconds()):
+                await client.get_workflow_handle(case.workflow_id).describe()
+            continue
+        except RPCError as e:
+            if e.status != RPCStatusCode.NOT_FOUND:
+                raise  # Temporal still unreachable: the next round tries again
+        # Unavailable here: started, not yet open (its open update outlived the deadline); it opens on its own.
+        with contextlib.suppress(Unavailable):
+            await _ensure_started(client, settings, case)
+        started.append(case.id)
+        log.info("workflow started for a case filed while Temporal was unreachable", extra={"case_id": case.id})
+    return started
+
+
+async def keep_starting_unstarted_cases(
+    sessions: async_sessionmaker[AsyncSession], temporal: Callable[[], Client], settings: Settings
+) -> None:
+    """Run ``start_unstarted_cases`` every ORPHAN_SCAN_INTERVAL until cancelled (the app's lifespan ends)."""
+    while True:
+        await asyncio.sleep(ORPHAN_SCAN_INTERVAL.total_seconds())
+        try:
+            await start_unstarted_cases(sessions, temporal(), settings)
+        except Exception as e:  # a round that fails is retried by the next; the exception names no party
+            log.warning("starting unstarted cases failed: %s", type(e).__name__)
 
 
 async def _staff_in_court(

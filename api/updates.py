@@ -13,11 +13,13 @@ from datetime import timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from db.models import Case
 from domain.errors import CaseClosed, Conflict, InvalidInput, NotFound, Unavailable, YgError
 
 T = TypeVar("T")
@@ -99,5 +101,22 @@ async def send_update(
         raise refusal(e, failed=failed) from None
     except RPCError as e:
         if e.status == RPCStatusCode.NOT_FOUND:
+            if await _still_filing(session, workflow_id):
+                raise _not_started() from None
             raise CaseClosed(ended, kind="CaseClosed") from None
         raise _unavailable(e) from e
+
+
+def _not_started() -> Unavailable:
+    """A case whose filing is in the read model but whose workflow has not started yet (Temporal was down)."""
+    return Unavailable(
+        "案件流程尚未启动（立案时流程服务不可用），系统正在自动补建，请稍后用同一 Idempotency-Key 重试"
+        " (the case's workflow has not started yet)",
+        kind="CaseNotStarted",
+    )
+
+
+async def _still_filing(session: AsyncSession, workflow_id: str) -> bool:
+    status = await session.scalar(select(Case.status).where(Case.workflow_id == workflow_id))
+    await session.commit()
+    return status == "filing"

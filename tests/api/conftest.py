@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
@@ -26,6 +27,7 @@ class Api:
     settings: Settings
     worker: RunningWorker
     _tokens: dict[str, str]
+    app: FastAPI
 
     async def login(self, username: str) -> dict[str, str]:
         if username not in self._tokens:
@@ -51,7 +53,7 @@ async def running_api(env: WorkflowEnvironment, db_url: str, **overrides: Any) -
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://yg.test") as http:
-            yield Api(http, sessions, settings, worker, {})
+            yield Api(http, sessions, settings, worker, {}, app)
     if worker.worker is not None:
         await worker.stop()
     await engine.dispose()

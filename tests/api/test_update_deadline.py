@@ -52,7 +52,7 @@ async def test_node_accepted_but_stuck_on_a_failing_activity_answers_503_in_time
     r = await api.as_("registrar", "POST", "/api/cases", json=case_body())
     assert r.status_code == 201, r.text
     case_id = r.json()["case_id"]
-    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", DEADLINE, raising=False)
+    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", DEADLINE)
     publisher = FailingPublisher(api, {"dishonest"})
     await restart_worker(api, publisher)
     url = f"/api/cases/{case_id}/nodes"
@@ -76,7 +76,7 @@ async def test_node_accepted_but_stuck_on_a_failing_activity_answers_503_in_time
 async def test_filing_stuck_behind_a_failing_activity_answers_503_in_time_and_the_retry_returns_the_case(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", DEADLINE, raising=False)
+    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", DEADLINE)
     await restart_worker(api, FailingPublisher(api, {"unfinished-cases"}))
     body = case_body()
 
