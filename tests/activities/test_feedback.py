@@ -1,4 +1,5 @@
-"""Saving a progress feedback and telling the applicant, on a migrated database (seed 002 第五条)."""
+"""Saving a progress feedback (through the transition that records it) and telling the applicant, on a migrated
+database (seed 002 第五条)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
-from activities.feedback import FeedbackActivities
+from activities.outbox import Outbox
 from activities.sms import SmsActivities
 from activities.sms_providers import OutboxProvider
+from activities.transitions import TransitionActivities
 from db.models import Case, Court, Feedback, Party, SmsMessage, Staff
 from domain.feedback import SaveFeedbackInput
-from domain.models import NotifyInput, NotifyResult
+from domain.models import NotifyInput, NotifyResult, TransitionInput
 
 CASE_NUMBER = "（2026）云0102执77号"
 COURT_NAME = "昆明市五华区人民法院"
@@ -71,17 +73,22 @@ def feedback(case_id: str, **overrides: object) -> SaveFeedbackInput:
     return SaveFeedbackInput.model_validate(data)
 
 
+async def save(sessions: async_sessionmaker[AsyncSession], inp: SaveFeedbackInput) -> None:
+    """The workflow's save_transition for a feedback, run as the worker would."""
+    activities = TransitionActivities(sessions, Outbox(sessions, OutboxProvider()))
+    await ActivityEnvironment().run(activities.save_transition, TransitionInput(case_id=inp.case_id, feedback=inp))
+
+
 async def count(sessions: async_sessionmaker[AsyncSession], model: type[Feedback] | type[SmsMessage]) -> int:
     async with sessions() as s:
         return int(await s.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_save_feedback_twice_writes_one_row(sessions: async_sessionmaker[AsyncSession], case_id: str) -> None:
-    activities = FeedbackActivities(sessions)
     inp = feedback(case_id)
 
-    await ActivityEnvironment().run(activities.save_feedback, inp)
-    await ActivityEnvironment().run(activities.save_feedback, inp.model_copy(update={"measures": "retry"}))
+    await save(sessions, inp)
+    await save(sessions, inp.model_copy(update={"measures": "retry"}))
 
     assert await count(sessions, Feedback) == 1
     async with sessions() as s:
@@ -94,10 +101,9 @@ async def test_save_feedback_twice_writes_one_row(sessions: async_sessionmaker[A
 
 
 async def test_voluntary_feedback_has_no_obligation(sessions: async_sessionmaker[AsyncSession], case_id: str) -> None:
-    activities = FeedbackActivities(sessions)
     inp = feedback(case_id, obligation_id=None, n=2, late=False, request_id=None)
 
-    await ActivityEnvironment().run(activities.save_feedback, inp)
+    await save(sessions, inp)
 
     async with sessions() as s:
         row = await s.get(Feedback, inp.feedback_id)
@@ -108,7 +114,7 @@ async def test_feedback_sms_tells_applicant_and_agent_once_without_the_full_text
     sessions: async_sessionmaker[AsyncSession], case_id: str
 ) -> None:
     inp = feedback(case_id, n=2)
-    await ActivityEnvironment().run(FeedbackActivities(sessions).save_feedback, inp)
+    await save(sessions, inp)
     notifier = SmsActivities(sessions, OutboxProvider())
     notice = NotifyInput(case_id=case_id, reason=f"feedback:{inp.feedback_id}")
 

@@ -20,10 +20,10 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.public_lists import LocalPublisher, PublicListActivities
+from contracts.activities import MASK_CASE_ENTRIES
 from db.engine import make_engine, make_sessions
 from db.models import Case, Court, Node, Party, PublicListEntry, Staff
 from domain.public_lists import (
-    MASK_CASE_ENTRIES,
     CaseListInput,
     MaskInput,
     MaskResult,

@@ -1,10 +1,10 @@
-"""Saving obligations and extension requests through the activities, on a migrated database: the workflow's
+"""Obligations and extension requests saved through save_transition, on a migrated database: the workflow's
 version decides, so the retry of an overtaken snapshot never takes the read model back in time (decision 1).
 
-These tests guard issue 8 defect 8: a worker killed in the middle of save_obligation left its attempt to be
-retried after the workflow's next save had landed. The old activity wrote whatever snapshot arrived last, so the
-retried "open" of investigate-1m overwrote "met": the workflow said met, supervision (and every inbox the ladder
-had reached) read open for good. Against the old code the first test fails: the row goes back to open.
+These tests guard issue 8 defect 8: a worker killed in the middle of a save left its attempt to be retried after
+the workflow's next save had landed. An activity that wrote whatever snapshot arrived last let the retried "open"
+of investigate-1m overwrite "met": the workflow said met, supervision (and every inbox the ladder had reached)
+read open for good. Each obligation now carries its ``version``, an extension request ``extension_version``.
 """
 
 from __future__ import annotations
@@ -14,32 +14,33 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
 from activities.outbox import Outbox
 from activities.sms_providers import OutboxProvider
-from activities.supervision import SupervisionActivities
+from activities.transitions import TransitionActivities
 from db import queries
-from db.models import Case, Court, ObligationRow, Staff, SupervisionRecord
-from domain.models import Extension, Obligation, SaveExtensionInput, SaveObligationInput
+from db.models import Case, Court, ObligationRow, SmsMessage, Staff, SupervisionRecord
+from domain.models import Extension, Obligation, RungFiring, TransitionInput
 
 FILED = datetime(2026, 10, 19, 16, 0, tzinfo=UTC)  # 2026-10-20 00:00 in Beijing
 DUE = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # investigate-1m: one month, to 24:00 Beijing
 MET = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # late: after DUE
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
+ROLES = ("handler", "bureau_chief", "president", "discipline")
 
 
 @pytest.fixture
 async def case_id(sessions: async_sessionmaker[AsyncSession]) -> str:
-    """An open case in 五华区 with its handler, bureau chief, president and discipline head."""
+    """An open case in 五华区 with its handler, bureau chief, president and discipline head, each with a mobile."""
     cid = str(uuid.uuid4())
     async with sessions.begin() as s:
         s.add(Court(code="YN0102", name="昆明市五华区人民法院", case_prefix="云0102", level="basic", path="/YN0102/"))
         staff = [
-            Staff(username=role, password_hash="-", name=role, role=role, court_code="YN0102")
-            for role in ("handler", "bureau_chief", "president", "discipline")
+            Staff(username=role, password_hash="-", name=role, role=role, court_code="YN0102", mobile=f"1390000000{i}")
+            for i, role in enumerate(ROLES)
         ]
         s.add_all(staff)
         await s.flush()
@@ -72,25 +73,23 @@ def investigate(**changes: object) -> Obligation:
     return ob.model_copy(update=changes)
 
 
+def batch(case_id: str, ob: Obligation, *, version: int, fire: list[str] | None = None) -> TransitionInput:
+    """What the workflow saves at ``version``: the obligation's snapshot, and (``fire``) the rungs that came due
+    with it as one batch, as CaseWorkflow._fire_due_rungs writes them."""
+    ob = ob.model_copy(update={"version": version})
+    firings = [RungFiring(obligation=ob, rung=r, overdue=r == "escalate") for r in fire or []]
+    return TransitionInput(
+        case_id=case_id, obligations=[ob], firings=firings, batch=f"rungs:{version}" if firings else ""
+    )
+
+
+async def run(sessions: async_sessionmaker[AsyncSession], inp: TransitionInput) -> None:
+    activities = TransitionActivities(sessions, Outbox(sessions, OutboxProvider()))
+    await ActivityEnvironment().run(activities.save_transition, inp)
+
+
 async def save(sessions: async_sessionmaker[AsyncSession], case_id: str, ob: Obligation, version: int) -> None:
-    activities = SupervisionActivities(sessions, Outbox(sessions, OutboxProvider()))
-    inp = SaveObligationInput(case_id=case_id, obligation=ob, version=version)
-    await ActivityEnvironment().run(activities.save_obligation, inp)
-
-
-async def rung_records(sessions: async_sessionmaker[AsyncSession], case_id: str, ob: Obligation) -> None:
-    """The supervision records (督办) of the rungs fired, as fire_rung leaves them: one per recipient, unmet."""
-    roles = {"remind_open": "handler", "remind_due": "handler", "warn": "bureau_chief", "escalate": "president"}
-    async with sessions.begin() as s:
-        for rung in ob.rungs_fired:
-            staff = await s.scalar(select(Staff).where(Staff.role == roles[rung]))
-            assert staff is not None
-            s.add(
-                SupervisionRecord(
-                    case_id=case_id, obligation_id=ob.id, rung=rung, staff_id=staff.id, rule=ob.rule,
-                    subject=ob.subject, due_at=ob.due_at, created_at=FILED,
-                )
-            )  # fmt: skip
+    await run(sessions, batch(case_id, ob, version=version))
 
 
 async def row(sessions: async_sessionmaker[AsyncSession], case_id: str) -> ObligationRow:
@@ -117,34 +116,44 @@ async def supervised(sessions: async_sessionmaker[AsyncSession]) -> list[str]:
     return [r[0].obligation_id for r in rows]
 
 
-async def inbox(sessions: async_sessionmaker[AsyncSession], role: str) -> list[str]:
+async def inbox(sessions: async_sessionmaker[AsyncSession], role: str) -> list[tuple[str, datetime]]:
     async with sessions() as s:
         staff = await s.scalar(select(Staff).where(Staff.role == role))
         assert staff is not None
-        return [r.rung for r in await queries.inbox(s, staff_id=staff.id)]
+        return [(r.rung, r.due_at) for r in await queries.inbox(s, staff_id=staff.id)]
+
+
+async def sms_count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as s:
+        return int(await s.scalar(select(func.count()).select_from(SmsMessage)) or 0)
 
 
 async def test_retried_open_snapshot_after_met_leaves_the_obligation_met(
     sessions: async_sessionmaker[AsyncSession], case_id: str
 ) -> None:
-    # The workflow saved investigate-1m open at version 1 (the attempt a killed worker left to its retry), fired
-    # the rungs, then met it with the network inquiry and saved version 2.
-    stale = investigate()
-    await rung_records(sessions, case_id, stale)
+    # The workflow fired investigate-1m's rungs with its open snapshot at version 1 (the attempt a killed worker
+    # left to its retry), then met it with the network inquiry and saved version 2.
+    stale = batch(case_id, investigate(), version=1, fire=["remind_open", "remind_due", "warn", "escalate"])
+    await run(sessions, stale)
+    assert await inbox(sessions, "president") == [("escalate", DUE)]
+    sent = await sms_count(sessions)
+    assert sent == 4  # handler, bureau chief, president, discipline head: one each
     await save(sessions, case_id, investigate(status="met", met_at=MET, late=True), version=2)
     assert (await row(sessions, case_id)).status == "met"
     assert await unmet(sessions, case_id) == [] and await supervised(sessions) == []
 
-    await save(sessions, case_id, stale, version=1)  # the retry lands last
+    await run(sessions, stale)  # the retry lands last
 
     got = await row(sessions, case_id)
     assert (got.status, got.met_at, got.late, got.version) == ("met", MET, True, 2)
     assert await supervised(sessions) == []  # supervision agrees with the workflow: met
     assert await unmet(sessions, case_id) == []
-    assert await inbox(sessions, "president") == [] and await inbox(sessions, "handler") == []
+    for role in ROLES:
+        assert await inbox(sessions, role) == [], role
     async with sessions() as s:
         closed = (await s.scalars(select(SupervisionRecord.met_at).where(SupervisionRecord.case_id == case_id))).all()
-    assert set(closed) == {MET}  # closed when the obligation was met, not re-stamped by the retry
+    assert len(closed) == 5 and set(closed) == {MET}  # closed when met, not re-stamped or re-opened by the retry
+    assert await sms_count(sessions) == sent  # and nobody is told again
 
 
 async def test_a_retried_save_of_the_same_version_writes_nothing(
@@ -171,22 +180,41 @@ async def test_a_newer_version_wins_and_re_arms_or_closes_the_rungs(
     sessions: async_sessionmaker[AsyncSession], case_id: str
 ) -> None:
     fired = investigate(rungs_fired=["remind_open", "remind_due", "warn"])
-    await save(sessions, case_id, fired, version=1)
-    await rung_records(sessions, case_id, fired)
-    assert await inbox(sessions, "bureau_chief") == ["warn"]
+    await run(sessions, batch(case_id, fired, version=1, fire=["remind_open", "remind_due", "warn"]))
+    assert await inbox(sessions, "bureau_chief") == [("warn", DUE)]
 
     # A stay deducted at resumption moves the deadline: the rungs ahead of it are re-armed (seed 004).
-    moved = fired.model_copy(update={"due_at": DUE + timedelta(days=10), "rungs_fired": ["remind_open"]})
+    new_due = DUE + timedelta(days=10)
+    moved = fired.model_copy(update={"due_at": new_due, "rungs_fired": ["remind_open"]})
     await save(sessions, case_id, moved, version=2)
     got = await row(sessions, case_id)
-    assert (got.due_at, got.rungs_fired, got.level, got.version) == (DUE + timedelta(days=10), ["remind_open"], 0, 2)
+    assert (got.due_at, got.rungs_fired, got.level, got.version) == (new_due, ["remind_open"], 0, 2)
     assert await unmet(sessions, case_id) == [("remind_open", DUE)]
     assert await inbox(sessions, "bureau_chief") == []
 
-    await save(sessions, case_id, moved.model_copy(update={"status": "met", "met_at": MET}), version=3)
+    # Before the new due day the handler is reminded and the bureau chief warned again, of the new deadline.
+    sent = await sms_count(sessions)
+    again = moved.model_copy(update={"rungs_fired": ["remind_open", "remind_due", "warn"]})
+    await run(sessions, batch(case_id, again, version=3, fire=["remind_due", "warn"]))
+    assert await inbox(sessions, "bureau_chief") == [("warn", new_due)]
+    assert ("remind_due", new_due) in await inbox(sessions, "handler")
+    assert await sms_count(sessions) == sent + 2
+    assert (await row(sessions, case_id)).level == 2
+
+    await save(sessions, case_id, again.model_copy(update={"status": "met", "met_at": MET}), version=4)
     got = await row(sessions, case_id)
-    assert (got.status, got.met_at, got.late, got.version) == ("met", MET, False, 3)
+    assert (got.status, got.met_at, got.late, got.version) == ("met", MET, False, 4)
     assert await unmet(sessions, case_id) == [] and await inbox(sessions, "handler") == []
+
+
+async def test_an_older_save_retried_after_a_newer_one_changes_nothing(
+    sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> None:
+    """Out of order without a rung batch: the moved deadline (version 2) stays when version 1 lands after it."""
+    await save(sessions, case_id, investigate(rungs_fired=[], due_at=DUE + timedelta(days=10)), version=2)
+    await save(sessions, case_id, investigate(rungs_fired=["remind_open"]), version=1)
+    got = await row(sessions, case_id)
+    assert (got.due_at, got.rungs_fired, got.version) == (DUE + timedelta(days=10), [], 2)
 
 
 async def test_unversioned_saves_keep_last_write_wins_and_lose_to_versioned_ones(
@@ -206,18 +234,31 @@ async def test_unversioned_saves_keep_last_write_wins_and_lose_to_versioned_ones
 async def test_a_retried_pending_extension_never_undoes_its_decision(
     sessions: async_sessionmaker[AsyncSession], case_id: str
 ) -> None:
-    activities = SupervisionActivities(sessions, Outbox(sessions, OutboxProvider()))
     pending = Extension(
         id=f"ext-{case_id}", months=3, reason="被执行人财产正在评估拍卖", requested_by="handler", requested_at=FILED
     )
     approved = pending.model_copy(update={"status": "approved", "decided_by": "president", "decided_at": MET})
 
     for ext, version in ((pending, 1), (approved, 2), (pending, 1), (approved, 2)):
-        inp = SaveExtensionInput(case_id=case_id, extension=ext, version=version)
-        await ActivityEnvironment().run(activities.save_extension, inp)
+        await run(sessions, TransitionInput(case_id=case_id, extension=ext, extension_version=version))
 
     async with sessions() as s:
         rows = await queries.extensions_of_case(s, case_id=case_id)
     assert [(r.id, r.case_id, r.status, r.decided_by, r.decided_at, r.version) for r in rows] == [
         (pending.id, case_id, "approved", "president", MET, 2)
     ]
+
+
+async def test_a_retried_extension_of_the_same_version_writes_nothing(
+    sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> None:
+    pending = Extension(
+        id=f"ext-{case_id}", months=3, reason="被执行人财产正在评估拍卖", requested_by="handler", requested_at=FILED
+    )
+    await run(sessions, TransitionInput(case_id=case_id, extension=pending, extension_version=1))
+    changed = pending.model_copy(update={"reason": "retry"})
+    await run(sessions, TransitionInput(case_id=case_id, extension=changed, extension_version=1))
+
+    async with sessions() as s:
+        rows = await queries.extensions_of_case(s, case_id=case_id)
+    assert [(r.reason, r.status, r.version) for r in rows] == [("被执行人财产正在评估拍卖", "pending", 1)]
