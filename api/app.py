@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from api import errors, filing
 from api.routes import (
+    admin,
     auth,
     calendar,
     cases,
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         sms,
         calendar,
         supervision,
+        admin,
         public,
         portal,
         pages,

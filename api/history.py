@@ -1,16 +1,26 @@
-"""A case's workflow history in domain terms, over every run (continue-as-new included), decrypted for admins."""
+"""A case's workflow history in domain terms, over every run (continue-as-new included), decrypted for admins;
+and what the workflow waits on now: its pending activities, with their attempts and last failure.
+
+A failure's message may carry what the failing statement was given (SQL parameters: names, ID numbers,
+phones): only its first line is shown, with anything that looks like a parameter cut out."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from temporalio.api.common.v1 import Payload
+from temporalio.api.common.v1 import Payload, WorkflowExecution
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent as Event
+from temporalio.api.workflow.v1 import PendingActivityInfo
+from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.schemas import HistoryEvent, HistoryOut, HistoryRun
+from api.schemas import HistoryEvent, HistoryOut, HistoryRun, PendingActivity
 from domain.errors import NotFound, Unavailable
 from domain.nodes import node_type
 
@@ -26,11 +36,17 @@ _BOOKKEEPING = {
 async def case_history(client: Client, workflow_id: str, *, include_tasks: bool = False) -> HistoryOut:
     """Walk back from the newest run through each run's predecessor, then list the runs oldest first."""
     try:
-        run_id: str | None = (await client.get_workflow_handle(workflow_id).describe()).run_id
+        described = await client.get_workflow_handle(workflow_id).describe()
+        run_id: str | None = described.run_id
+        waiting = list(described.raw_description.pending_activities)
+        pending: list[PendingActivity] = []
         runs: list[HistoryRun] = []
         while run_id:
             history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
             events = list(history.events)
+            if not runs:  # the newest run: the one whose activities are pending
+                scheduled = await scheduled_activities(client, events, {p.activity_id for p in waiting})
+                pending = [pending_activity(p, scheduled.get(p.activity_id)) for p in waiting]
             runs.append(HistoryRun(run_id=run_id, events=await _describe(client, events, include_tasks)))
             started = events[0].workflow_execution_started_event_attributes if events else None
             run_id = started.continued_execution_run_id if started else None
@@ -39,7 +55,94 @@ async def case_history(client: Client, workflow_id: str, *, include_tasks: bool 
             raise NotFound("案件流程历史不存在（可能已超过保留期）", kind="HistoryNotFound") from None
         raise Unavailable("流程服务暂不可用 (Temporal unavailable)", kind="TemporalUnavailable") from e
     runs.reverse()
-    return HistoryOut(workflow_id=workflow_id, runs=runs)
+    return HistoryOut(workflow_id=workflow_id, runs=runs, pending=pending)
+
+
+# --- what the workflow waits on ------------------------------------------------------------------------------
+
+_PARAMETERS = [
+    re.compile(r"\[(?:SQL|parameters)\b.*", re.DOTALL),  # SQLAlchemy's statement and parameters
+    re.compile(r"(?:DETAIL|KEY|Key)\b.*", re.DOTALL),  # a driver's detail: "Key (id_number)=(…)"
+    re.compile(r"=\s*\([^)]*\)"),  # key=(value)
+    re.compile(r"'[^']*'?|\"[^\"]*\"?|“[^”]*”?|‘[^’]*’?|「[^」]*」?"),  # quoted values
+    re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+"),  # e-mail addresses
+    # ID numbers, phone numbers, account numbers, amounts; not the digits inside an id like a case's UUID
+    re.compile(r"(?<![0-9A-Za-z-])\+?\d[\d\s-]{4,}\d[Xx]?(?![0-9A-Za-z-])"),
+]
+FAILURE_CHARS = 160
+
+
+def failure_text(failure: Failure) -> tuple[str, str]:
+    """The failure's kind (its exception type) and its first line with anything like a parameter cut out."""
+    if failure.HasField("application_failure_info"):
+        kind = failure.application_failure_info.type or "ApplicationError"
+    elif failure.HasField("timeout_failure_info"):
+        kind = "Timeout"
+    elif failure.HasField("canceled_failure_info"):
+        kind = "Canceled"
+    else:
+        kind = "Failure"
+    line = failure.message.strip().splitlines()[0] if failure.message.strip() else ""
+    for pattern in _PARAMETERS:
+        line = pattern.sub("…", line)
+    line = re.sub(r"(?:…\s*)+", "… ", line).strip()
+    if len(line) > FAILURE_CHARS:
+        line = line[: FAILURE_CHARS - 1] + "…"
+    return kind, line
+
+
+def pending_activity(p: PendingActivityInfo, scheduled: tuple[datetime, str] | None) -> PendingActivity:
+    """One pending activity; ``scheduled`` is when it was first scheduled and its summary, from the history."""
+    kind, text = failure_text(p.last_failure) if p.HasField("last_failure") else (None, None)
+    since, summary = scheduled or (p.scheduled_time.ToDatetime(tzinfo=UTC), "")
+    return PendingActivity(
+        activity=p.activity_type.name,
+        summary=summary,
+        attempt=p.attempt,
+        failure_kind=kind,
+        last_failure=text,
+        since=since,
+        next_attempt_at=(
+            p.next_attempt_schedule_time.ToDatetime(tzinfo=UTC) if p.HasField("next_attempt_schedule_time") else None
+        ),
+    )
+
+
+async def scheduled_activities(
+    client: Client, events: Iterable[Event], activity_ids: set[str]
+) -> dict[str, tuple[datetime, str]]:
+    """When each of these activities was scheduled (its first attempt: retries add no event), and its summary."""
+    found: dict[str, tuple[datetime, str]] = {}
+    for e in events:
+        if e.event_type != EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            continue
+        activity_id = e.activity_task_scheduled_event_attributes.activity_id
+        if activity_id in activity_ids:
+            summary = await _text(client, e.user_metadata.summary) if e.HasField("user_metadata") else ""
+            found[activity_id] = (e.event_time.ToDatetime(tzinfo=UTC), summary)
+    return found
+
+
+async def recent_scheduled_activities(
+    client: Client, workflow_id: str, run_id: str, activity_ids: set[str], *, max_pages: int = 3
+) -> dict[str, tuple[datetime, str]]:
+    """``scheduled_activities`` from the newest events of the run only (read backwards, a few pages at most)."""
+    found: dict[str, tuple[datetime, str]] = {}
+    token = b""
+    for _ in range(max_pages):
+        page = await client.workflow_service.get_workflow_execution_history_reverse(
+            GetWorkflowExecutionHistoryReverseRequest(
+                namespace=client.namespace,
+                execution=WorkflowExecution(workflow_id=workflow_id, run_id=run_id),
+                maximum_page_size=200,
+                next_page_token=token,
+            )
+        )
+        found |= await scheduled_activities(client, page.history.events, activity_ids - set(found))
+        token = page.next_page_token
+        if not token or set(found) >= activity_ids:
+            break
+    return found
 
 
 async def _describe(client: Client, events: list[Event], include_tasks: bool) -> list[HistoryEvent]:
@@ -101,7 +204,8 @@ async def _summary(client: Client, e: Event, scheduled: dict[int, str], accepted
         return f"完成：{scheduled.get(e.activity_task_completed_event_attributes.scheduled_event_id, '')}"
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
         failed = e.activity_task_failed_event_attributes
-        return f"失败（将重试）：{scheduled.get(failed.scheduled_event_id, '')}：{failed.failure.message}"
+        kind, text = failure_text(failed.failure)
+        return f"失败：{scheduled.get(failed.scheduled_event_id, '')}：{kind}：{text}"
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
         return f"超时（将重试）：{scheduled.get(e.activity_task_timed_out_event_attributes.scheduled_event_id, '')}"
     if t == EventType.EVENT_TYPE_TIMER_STARTED:

@@ -150,9 +150,40 @@ class HistoryRun(BaseModel):
     events: list[HistoryEvent]
 
 
+class PendingActivity(BaseModel):
+    """An activity the case's workflow waits on; after failures, the last one named without personal data."""
+
+    activity: str = Field(description="活动类型 (activity type)")
+    summary: str = Field(default="", description="流程中的说明")
+    attempt: int = Field(description="当前第几次尝试；大于1表示已失败重试")
+    failure_kind: str | None = Field(default=None, description="上次失败的异常类型")
+    last_failure: str | None = Field(default=None, description="上次失败说明的首行，已去除参数")
+    since: datetime = Field(description="首次安排执行的时间")
+    next_attempt_at: datetime | None = None
+
+
 class HistoryOut(BaseModel):
     workflow_id: str
     runs: list[HistoryRun]
+    pending: list[PendingActivity] = Field(default_factory=list, description="正在等待或反复失败的活动")
+
+
+class StuckCase(BaseModel):
+    case_id: str
+    case_number: str
+    court_code: str
+    activity: str
+    summary: str
+    attempt: int
+    failure_kind: str | None
+    last_failure: str | None
+    since: datetime
+    next_attempt_at: datetime | None
+
+
+class StuckCasesOut(BaseModel):
+    items: list[StuckCase]
+    complete: bool = Field(description="false：在时限内未查完全部案件，列表不完整")
 
 
 # --- progress feedback (seed 002 第五条) and the party portal (seed 001 第九条) ---

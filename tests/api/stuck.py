@@ -28,7 +28,7 @@ class FailingPublisher:
             raise OperationalError(
                 "INSERT INTO outside_list (name, id_number) VALUES (?, ?)",
                 (LEAKED_NAME, LEAKED_ID),
-                Exception(f"database is locked for {LEAKED_NAME}"),
+                Exception(f"invalid input value '{LEAKED_NAME}' for id_number {LEAKED_ID}"),
             )
 
     async def lift(self, entry: PublicEntry) -> None:
