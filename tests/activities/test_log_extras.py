@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["activities", "api", "workflows", "core", "db", "domain", "worker.py"]
+SOURCES = ["activities", "api", "workflows", "contracts", "core", "db", "domain", "worker.py"]
 
 # Every attribute a fresh LogRecord has, plus the two logging itself forbids ("message", "asctime").
 RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
