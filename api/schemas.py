@@ -292,7 +292,11 @@ class ExtensionOut(BaseModel):
     requested_at: datetime
     decided_by: str | None = None
     decided_at: datetime | None = None
-    note: str = ""
+    note: str = Field(default="", description="审批意见 (the decider's note)")
+    waived_conditions: list[str] = Field(
+        default_factory=list,
+        description="终本例外：申请时未满足、经批准予以豁免的终本条件 (the unmet conditions the exception waives)",
+    )
 
 
 class ExtensionDecided(ExtensionOut):

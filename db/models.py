@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -265,7 +266,9 @@ class ExtensionRequest(Base):
     status: Mapped[str] = mapped_column(String(16))
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # the decider's note
+    # A 终本 exception: the conditions it waives (unmet when asked, seed 003), kept apart from the note.
+    waived: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
     # The workflow's version of this snapshot: db.read_model writes only a newer one (decision 1).
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

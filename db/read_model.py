@@ -62,9 +62,12 @@ async def save_obligation(s: AsyncSession, *, case_id: str, obligation: Obligati
 
 
 async def save_extension(s: AsyncSession, *, case_id: str, extension: Extension, version: int) -> bool:
-    """A term-extension (or 终本 exception) request and its decision at ``version``, unless a newer one is stored."""
+    """A term-extension (or 终本 exception) request and its decision at ``version``, unless a newer one is stored.
+
+    The conditions a 终本 exception waives are fixed when it is asked and kept apart from the decider's note; a
+    snapshot without them (a request asked before they were kept apart, migration 0009) keeps the stored ones."""
     e = extension
-    values = {
+    values: dict[str, Any] = {
         "kind": e.kind,
         "months": e.months,
         "reason": e.reason,
@@ -75,6 +78,8 @@ async def save_extension(s: AsyncSession, *, case_id: str, extension: Extension,
         "decided_at": e.decided_at,
         "note": e.note,
     }
+    if e.waived:
+        values["waived"] = list(e.waived)
     return await _write_newer(s, ExtensionRequest, key={"id": e.id}, values=values, version=version, case_id=case_id)
 
 

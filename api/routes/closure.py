@@ -40,7 +40,8 @@ async def request_zhongben(
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> ExtensionOut:
-    """The handler asks the bureau chief to approve a 终本 closure that misses conditions; the unmet ones are noted."""
+    """The handler asks the bureau chief to approve a 终本 closure that misses conditions; the unmet ones are kept
+    with the request (``waived_conditions``), apart from the bureau chief's note."""
     case = await visible_case(session, staff, case_id)
     if staff.id != case.handler_id:
         raise Forbidden("只有本案承办人可以申请终本审批 (not the handler of this case)", kind="NotHandler")

@@ -41,6 +41,7 @@ def approval_out(case_id: str, e: Extension | ExtensionRequest) -> ExtensionOut:
         decided_by=e.decided_by,
         decided_at=e.decided_at,
         note=e.note,
+        waived_conditions=list(e.waived),
     )
 
 

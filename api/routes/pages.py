@@ -51,6 +51,8 @@ SMS_STATUS_NAMES = {"pending": "待发送", "sending": "发送中", "sent": "已
 OBLIGATION_STATUS_NAMES = {"open": "进行中", "met": "已完成", "ended": "结案终止"}
 PROVIDER_NAMES = {"outbox": "站内发件箱", "twilio": "Twilio 短信"}
 PARTY_ROLE_NAMES = {"applicant": "申请执行人", "agent": "委托代理人", "respondent": "被执行人"}
+REQUEST_KIND_NAMES = {"extension": "延长执行期限", "zhongben": "终本结案（不符合条件，报请审批）"}
+REQUEST_STATUS_NAMES = {"pending": "待审批", "approved": "已批准", "refused": "已驳回"}
 # The 18 kinds of information of seed 001 第三条, as the node form groups them.
 CATEGORY_NAMES = {
     1: "立案信息",
@@ -478,6 +480,27 @@ async def _staff_names(session: AsyncSession, *, usernames: set[str]) -> dict[st
     return {username: name for username, name in rows}
 
 
+async def _requests(session: AsyncSession, case: Case) -> list[dict[str, Any]]:
+    """Extension and 终本 requests: the conditions a 终本 exception waives apart from the decider's note."""
+    rows = await queries.extensions_of_case(session, case_id=case.id)
+    names = await _staff_names(session, usernames={u for r in rows for u in (r.requested_by, r.decided_by) if u})
+    return [
+        {
+            "kind": REQUEST_KIND_NAMES.get(r.kind, r.kind),
+            "months": r.months,
+            "reason": r.reason,
+            "requested_by": names.get(r.requested_by, r.requested_by),
+            "requested_at": r.requested_at,
+            "status": REQUEST_STATUS_NAMES.get(r.status, r.status),
+            "waived": list(r.waived),
+            "decided_by": names.get(r.decided_by, r.decided_by) if r.decided_by else None,
+            "decided_at": r.decided_at,
+            "note": r.note,
+        }
+        for r in rows
+    ]
+
+
 def _in_flight(case: Case, nodes: Sequence[Node], messages: Sequence[SmsMessage], now: datetime) -> bool:
     """A message of the last minutes not yet written or not yet sent: the page reloads until it is."""
     recent = now - REFRESH_WINDOW
@@ -566,6 +589,7 @@ async def _case_page(
             }
             for f in feedback
         ],
+        "requests": await _requests(session, case),
         "refresh": REFRESH_SECONDS if _in_flight(case, nodes, messages, now) else None,
         "notice": NOTICES.get(notice or ""),
         "can_record": can_record,

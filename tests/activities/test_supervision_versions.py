@@ -262,3 +262,46 @@ async def test_a_retried_extension_of_the_same_version_writes_nothing(
     async with sessions() as s:
         rows = await queries.extensions_of_case(s, case_id=case_id)
     assert [(r.reason, r.status, r.version) for r in rows] == [("被执行人财产正在评估拍卖", "pending", 1)]
+
+
+async def test_approving_a_zhongben_exception_keeps_the_waived_conditions_apart_from_the_note(
+    sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> None:
+    """Issue 8 defect 6: the approver's note overwrote the unmet conditions. Each now has its own column."""
+    waived = ["未发出执行通知书", "立案未满3个月"]
+    pending = Extension(
+        id=f"zb-{case_id}", kind="zhongben", reason="被执行人下落不明", requested_by="handler", requested_at=FILED,
+        waived=waived,
+    )  # fmt: skip
+    approved = pending.model_copy(
+        update={"status": "approved", "decided_by": "bureau_chief", "decided_at": MET, "note": "同意，确无财产可供执行"}
+    )
+    await run(sessions, TransitionInput(case_id=case_id, extension=pending, extension_version=1))
+    await run(sessions, TransitionInput(case_id=case_id, extension=approved, extension_version=2))
+
+    async with sessions() as s:
+        rows = await queries.extensions_of_case(s, case_id=case_id)
+    assert [(r.kind, r.status, r.waived, r.note) for r in rows] == [
+        ("zhongben", "approved", waived, "同意，确无财产可供执行")
+    ]
+
+
+async def test_a_snapshot_without_conditions_keeps_the_stored_ones(
+    sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> None:
+    """A request asked before the conditions were kept apart had them moved by migration 0009; its workflow still
+    holds none, and its decision must not erase them."""
+    legacy = Extension(
+        id=f"zb-{case_id}", kind="zhongben", reason="被执行人下落不明", requested_by="handler", requested_at=FILED
+    )
+    await run(sessions, TransitionInput(case_id=case_id, extension=legacy, extension_version=1))
+    async with sessions.begin() as s:
+        row = await queries.extension_of_case(s, case_id=case_id, extension_id=legacy.id)
+        assert row is not None and row.waived == []
+        row.waived = ["立案未满3个月"]  # what migration 0009 moved out of the note
+    decided = legacy.model_copy(update={"status": "refused", "decided_by": "bureau_chief", "note": "请先约谈"})
+    await run(sessions, TransitionInput(case_id=case_id, extension=decided, extension_version=2))
+
+    async with sessions() as s:
+        row = await queries.extension_of_case(s, case_id=case_id, extension_id=legacy.id)
+    assert row is not None and (row.status, row.waived, row.note) == ("refused", ["立案未满3个月"], "请先约谈")

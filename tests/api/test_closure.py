@@ -52,3 +52,42 @@ async def test_zhongben_is_refused_until_the_bureau_chief_approves_then_restored
     )
     not_zhongben = await api.as_("registrar", "POST", f"/api/cases/{restored.json()['case_id']}/restore", json=body)
     assert not_zhongben.status_code == 409
+
+
+async def test_approving_a_zhongben_exception_with_a_note_keeps_the_unmet_conditions(api: Api) -> None:
+    """Issue 8 defect 6: the approver's note overwrote the list of unmet conditions. The request keeps them as
+    ``waived_conditions``, the decision's note stands apart, in the API and on the case page."""
+    case_id = (await api.as_("registrar", "POST", "/api/cases", json=case_body())).json()["case_id"]
+    asked = await api.as_(
+        "handler", "POST", f"/api/cases/{case_id}/zhongben-requests", json={"reason": "被执行人下落不明，确无财产"}
+    )
+    assert asked.status_code == 201, asked.text
+    waived = asked.json()["waived_conditions"]
+    assert any("未满3个月" in c for c in waived) and any("终本约谈" in c for c in waived), waived
+    assert asked.json()["note"] == ""
+
+    note = "同意。经核查被执行人确无财产可供执行，准予终本。"
+    url = f"/api/cases/{case_id}/zhongben-requests/{asked.json()['id']}/decision"
+    approved = await api.as_("bureau_chief", "POST", url, json={"approve": True, "note": note})
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["waived_conditions"], approved.json()["note"]) == (
+        "approved",
+        waived,
+        note,
+    )
+
+    listed = await eventually(
+        lambda: api.as_("handler", "GET", f"/api/cases/{case_id}/extensions"),
+        lambda r: [i["status"] for i in r.json()["items"]] == ["approved"],
+    )
+    [item] = listed.json()["items"]
+    assert (item["status"], item["waived_conditions"], item["note"]) == ("approved", waived, note)
+
+    token = (await api.login("bureau_chief"))["Authorization"].removeprefix("Bearer ")
+    page = await api.http.get(f"/cases/{case_id}", cookies={"yg_token": token})
+    assert page.status_code == 200
+    section = page.text[page.text.index('id="requests"') :]
+    assert "未满足的条件" in section and "审批意见" in section
+    for condition in waived:
+        assert f"<li>{condition}</li>" in section
+    assert f"<td>{note}</td>" in section  # the note in its own column, not in the conditions' list
