@@ -15,9 +15,10 @@ from api.updates import send_update
 from contracts.case import RECORD_NODE
 from db import queries
 from db.models import Staff
-from domain.errors import CaseClosed, InvalidInput
+from domain import guard
+from domain.errors import InvalidInput
 from domain.models import NodeResult, RecordNodeInput
-from domain.node_rules import check_node
+from domain.rules import CURRENT_VERSION, rule_set
 
 
 async def record_node(
@@ -38,19 +39,16 @@ async def record_node(
     done = await queries.node_by_key(session, case_id=case.id, idempotency_key=key)
     if done is not None:
         return NodeCreated(node_id=done.id, late=done.late), False
-    if case.status == "closed":
-        raise CaseClosed("案件已结案，不能再录入节点")
     fields = body.type_fields()
-    try:
-        check_node(
-            type_code=body.type,
-            occurred_at=body.occurred_at,
-            fields=fields,
-            filed_on=case.filed_on,
-            now=datetime.now(UTC),
-        )
-    except OverflowError:  # year 1 or 9999 with an offset has no Beijing date: bad input, not a 500
-        raise InvalidInput("时间超出可处理的范围 (time out of range)", kind="InvalidTime") from None
+    rules = rule_set(CURRENT_VERSION)
+    guard.check_node(
+        rules,
+        await queries.case_view(session, case=case, rules=rules),
+        type_code=body.type,
+        occurred_at=body.occurred_at,
+        fields=fields,
+        now=datetime.now(UTC),
+    )
     result = await send_update(
         session,
         client,

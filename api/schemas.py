@@ -71,6 +71,18 @@ class NodeCreated(BaseModel):
     late: bool
 
 
+class AssignmentIn(BaseModel):
+    """Who handles the case from now on (seed 004: the case moves with its file)."""
+
+    handler: str = Field(min_length=1, max_length=64, description="承办人用户名")
+    clerk: str | None = Field(default=None, min_length=1, max_length=64, description="书记员用户名")
+
+
+class AssignmentOut(BaseModel):
+    handler: str
+    clerk: str | None
+
+
 class NodeOut(BaseModel):
     node_id: str
     seq: int

@@ -60,10 +60,11 @@ async def schedule_periods(requests: list[PeriodRequest]) -> list[Schedule]:
 
 async def save_transition(inp: TransitionInput) -> None:
     """One transaction of the read model: the node, the clocks, the rungs fired, the case's status."""
-    parts = [f"节点 {inp.node.type}" if inp.node else "", f"期限 {len(inp.obligations)}" if inp.obligations else ""]
+    node = f"保存节点 (save node) {inp.node.type} {inp.node.node_id}" if inp.node else ""
+    parts = [node, f"期限 {len(inp.obligations)}" if inp.obligations else ""]
     parts += [f"督办 {len(inp.firings)}" if inp.firings else "", "立案" if inp.opened else ""]
     parts += ["结案" if inp.closing else "", "申请" if inp.extension else "", "指定承办人" if inp.assignment else ""]
-    summary = "保存 (read model) " + " ".join(p for p in parts if p)
+    summary = "写入 (read model) " + " ".join(p for p in parts if p)
     await _db(SAVE_TRANSITION, inp, type(None), summary)
 
 
@@ -79,8 +80,14 @@ async def send_notice(case_id: str, notice: Notice) -> None:
         arg,
         start_to_close_timeout=SMS_TIMEOUT,
         retry_policy=SMS_RETRY,
-        summary=f"短信 (SMS) {notice.reason}",
+        summary=_notice_summary(notice),
     )
+
+
+def _notice_summary(notice: Notice) -> str:
+    kind, _, ref = notice.reason.partition(":")
+    names = {"filed": "立案短信 (filing SMS)", "node": "节点短信 (node SMS)", "feedback": "反馈短信 (feedback SMS)"}
+    return f"{names.get(kind, '督办短信 (ladder SMS)')} {ref}".strip()
 
 
 async def list_unfinished_case(case_id: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -20,6 +20,8 @@ from db.models import (
     Staff,
 )
 from domain.calendar import Calendar, ScheduledDay
+from domain.guard import CaseView
+from domain.rules import RuleSet
 
 
 async def staff_by_username(session: AsyncSession, *, username: str) -> Staff | None:
@@ -129,7 +131,7 @@ async def calendar_alerts(session: AsyncSession, *, open_only: bool = False) -> 
 from datetime import date  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
-from sqlalchemy import Row, func  # noqa: E402
+from sqlalchemy import Row  # noqa: E402
 
 from db.models import PublicListEntry  # noqa: E402
 
@@ -371,3 +373,36 @@ async def workflows_with_unconfirmed_obligations(session: AsyncSession, *, due_f
         .order_by(Case.workflow_id)
     )
     return rows.all()
+
+
+async def case_view(session: AsyncSession, *, case: Case, rules: RuleSet) -> CaseView:
+    """The case as the one guard sees it, from the read model (the workflow builds the same from its state)."""
+    latest = await session.execute(
+        select(Node.type, func.max(Node.occurred_at)).where(Node.case_id == case.id).group_by(Node.type)
+    )
+    closure = await session.scalar(
+        select(Node).where(Node.case_id == case.id, Node.type == rules.closure_node).order_by(Node.seq.desc())
+    )
+    term = await session.scalar(
+        select(ObligationRow.due_at).where(
+            ObligationRow.case_id == case.id,
+            ObligationRow.rule == rules.extendable.id,
+            ObligationRow.status == "open",
+        )
+    )
+    requests = (
+        await session.execute(
+            select(ExtensionRequest.kind, ExtensionRequest.status).where(ExtensionRequest.case_id == case.id)
+        )
+    ).all()
+    restored = await session.scalar(select(func.count()).select_from(Case).where(Case.restored_from == case.id))
+    return CaseView(
+        filed_on=case.filed_on,
+        status="closed" if case.status == "closed" else "open",
+        last_node_at={code: at for code, at in latest.all()},
+        closure_mode=closure.fields.get("mode") if closure else None,
+        restored=bool(restored),
+        term_due=term,
+        pending=frozenset(kind for kind, status in requests if status == "pending"),
+        approved=frozenset(kind for kind, status in requests if status == "approved"),
+    )

@@ -50,7 +50,7 @@ def check_node(
     if type_code == rules.closure_node and fields.get("mode") == rules.zhongben.mode:
         unmet = unmet_zhongben(rules, case, closing_at=occurred_at)
         if unmet and "zhongben" not in case.approved:
-            raise Conflict(
+            raise InvalidInput(
                 "不符合终结本次执行程序的条件：" + "；".join(unmet) + "。如确需终本，请说明理由并报执行局长批准。",
                 kind="ZhongbenConditionsUnmet",
             )
@@ -69,6 +69,12 @@ def unmet_zhongben(rules: RuleSet, case: CaseView, *, closing_at: datetime) -> l
         unmet.append(z.too_early)
     unmet += [missing for code, missing in z.required[3:] if code not in case.last_node_at]
     return unmet
+
+
+def check_restore(rules: RuleSet, case: CaseView) -> None:
+    """Only a case closed by 终本 is restored (恢复执行) as a new 执恢 case (终本规定 第九条)."""
+    if case.status != "closed" or case.closure_mode != rules.zhongben.mode:
+        raise Conflict("只有以终本方式结案的案件可以恢复执行", kind="NotZhongben")
 
 
 def check_extension_request(rules: RuleSet, case: CaseView, *, months: int, reason: str, now: datetime) -> None:
@@ -106,7 +112,7 @@ def check_decider(rules: RuleSet, *, kind: str, role: str) -> None:
     exception, the bureau chief or vice president an assignment (法发〔2006〕35号; seed 003; seed 004)."""
     if role not in rules.deciders.get(kind, ()):
         names = {"assignment": "指定承办人"}
-        raise Forbidden(f"您无权{names.get(kind, '审批此类申请')}", kind="Forbidden")
+        raise Forbidden(f"您无权{names.get(kind, '审批此类申请')}", kind="RoleNotAllowed")
 
 
 def check_pending_decision(case: CaseView) -> None:
@@ -118,9 +124,14 @@ def check_pending_decision(case: CaseView) -> None:
 def check_feedback(case: CaseView, *, measures: str, next_steps: str) -> None:
     """Progress feedback names the measures taken and the next steps (seed 002 第五条), on an open case."""
     if case.status == "closed":
-        raise CaseClosed("案件已结案，无需再反馈执行进展")
-    if not (measures.strip() and next_steps.strip()):
-        raise InvalidInput("请填写已采取的执行措施及结果和下一步执行计划", kind="MissingField")
+        raise CaseClosed("案件已结案，不能再反馈执行进展")
+    missing = [
+        name
+        for text, name in ((measures, "已经采取的执行措施及结果"), (next_steps, "下一步执行计划"))
+        if not text.strip()
+    ]
+    if missing:
+        raise InvalidInput(f"执行进展反馈缺少：{'、'.join(missing)}", kind="MissingField")
 
 
 def check_assignment(case: CaseView, *, handler: str, clerk: str | None) -> None:

@@ -8,11 +8,24 @@ from fastapi import APIRouter, Header, Response, status
 
 from api import history as history_view
 from api.access import require_role, visible_case
+from api.assignment import assign_case
 from api.deps import CurrentStaff, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.filing import file_case
 from api.recording import record_node
-from api.schemas import CaseFiled, CaseIn, CaseOut, HistoryOut, NodeCreated, NodeIn, NodeOut, ObligationOut, PartyOut
+from api.schemas import (
+    AssignmentIn,
+    AssignmentOut,
+    CaseFiled,
+    CaseIn,
+    CaseOut,
+    HistoryOut,
+    NodeCreated,
+    NodeIn,
+    NodeOut,
+    ObligationOut,
+    PartyOut,
+)
 from db import queries
 from domain.nodes import node_type
 from domain.phones import mask_phone
@@ -115,6 +128,20 @@ async def post_node(
     if not created:
         response.status_code = status.HTTP_200_OK
     return node
+
+
+@router.post("/{case_id}/assignment")
+async def post_assignment(
+    case_id: str,
+    body: AssignmentIn,
+    staff: CurrentStaff,
+    session: SessionDep,
+    client: TemporalDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> AssignmentOut:
+    """Assign or reassign the handler and clerk (bureau chief or vice president of the case's court, seed 004)."""
+    out, _ = await assign_case(session, client, staff=staff, case_id=case_id, body=body, key=idempotency_key)
+    return out
 
 
 @router.get("/{case_id}/history")

@@ -9,19 +9,20 @@ from pydantic import BaseModel, Field
 from sqlalchemy import update
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.access import require_role, visible_case
+from api.access import visible_case
 from api.deps import CurrentStaff, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.filing import file_case
-from api.routes.extensions import approval_out, decide, execute_approval_update, request_id_for
+from api.routes.extensions import approval_out, decide, execute_approval_update, request_id_for, require_decider
 from api.schemas import CaseFiled, CaseIn, ExtensionDecisionIn, ExtensionOut
 from contracts.case import REQUEST_ZHONGBEN, RESTORED
 from db import queries
 from db.models import Case
+from domain import guard
 from domain.case_numbers import parse_case_number
-from domain.errors import Conflict, Forbidden, InvalidInput
+from domain.errors import Forbidden, InvalidInput
 from domain.models import RequestZhongbenInput, RestoredInput
-from domain.zhongben import ZHONGBEN_MODE
+from domain.rules import CURRENT_VERSION, rule_set
 
 router = APIRouter(prefix="/api/cases", tags=["closure"], responses=ERROR_RESPONSES)
 
@@ -48,6 +49,11 @@ async def request_zhongben(
     request_id = "zb-" + request_id_for(case.id, idempotency_key).removeprefix("ext-")
     if await queries.extension_of_case(session, case_id=case.id, extension_id=request_id) is not None:
         response.status_code = status.HTTP_200_OK
+    else:
+        rules = rule_set(CURRENT_VERSION)
+        guard.check_zhongben_request(
+            rules, await queries.case_view(session, case=case, rules=rules), reason=body.reason
+        )
     ext = await execute_approval_update(
         session,
         client,
@@ -70,9 +76,7 @@ async def decide_zhongben(
 ) -> ExtensionOut:
     """The bureau chief of the case's court approves or refuses; approval lets the 终本 closure be recorded."""
     case = await visible_case(session, staff, case_id)
-    require_role(staff, "bureau_chief")
-    if staff.court_code != case.court_code or not request_id.startswith("zb-"):
-        raise Forbidden("只有本院执行局长可以审批终本申请", kind="OtherCourt")
+    await require_decider(session, staff, case, request_id)
     return approval_out(case.id, await decide(session, client, case, request_id, body, decided_by=staff.username))
 
 
@@ -88,9 +92,8 @@ async def restore(
 ) -> CaseFiled:
     """Restore a 终本 case (恢复执行) as a new linked 执恢 case; the old case's 5-year follow-up ends."""
     old = await visible_case(session, staff, case_id)
-    closure = next((n for n in await queries.nodes_of_case(session, case_id=old.id) if n.type == "closure"), None)
-    if old.status != "closed" or closure is None or closure.fields.get("mode") != ZHONGBEN_MODE:
-        raise Conflict("只有以终本方式结案的案件可以恢复执行", kind="NotZhongben")
+    rules = rule_set(CURRENT_VERSION)
+    guard.check_restore(rules, await queries.case_view(session, case=old, rules=rules))
     if parse_case_number(body.case_number).word != "执恢":
         raise InvalidInput("恢复执行案件的案号应为“执恢”字号", kind="InvalidCaseNumber")
     filed, created = await file_case(session, client, settings, staff=staff, body=body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response, status
@@ -12,20 +13,21 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.access import require_role, visible_case
+from api.access import visible_case
 from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import ExtensionDecided, ExtensionDecisionIn, ExtensionIn, ExtensionOut, ExtensionsOut
 from api.updates import send_update
 from contracts.case import DECIDE_EXTENSION, REQUEST_EXTENSION
 from db import queries
-from db.models import Case, ExtensionRequest
-from domain.errors import CaseClosed, Conflict, Forbidden, InvalidInput
+from db.models import Case, ExtensionRequest, Staff
+from domain import guard
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.models import DecideExtensionInput, Extension, RequestExtensionInput
+from domain.rules import CURRENT_VERSION, rule_set
 
 router = APIRouter(prefix="/api/cases", tags=["extensions"], responses=ERROR_RESPONSES)
 
-APPROVERS = ("president", "vice_president")
 ExtensionId = Annotated[str, Path(min_length=1, max_length=64, description="延长申请编号")]
 
 
@@ -69,6 +71,17 @@ async def execute_approval_update(
         failed="延长执行期限未能办理",
         ended="案件流程已结束，无需延长执行期限",
     )
+
+
+async def require_decider(session: AsyncSession, staff: Staff, case: Case, request_id: str) -> ExtensionRequest:
+    """Who decides a request is rule data, by its kind (the one guard); and only in the case's own court."""
+    row = await queries.extension_of_case(session, case_id=case.id, extension_id=request_id)
+    if row is None:
+        raise NotFound("没有这个申请", kind="ExtensionNotFound")
+    guard.check_decider(rule_set(CURRENT_VERSION), kind=row.kind, role=staff.role)
+    if staff.court_code != case.court_code:
+        raise Forbidden("只有本院领导可以审批本院案件的申请", kind="OtherCourt")
+    return row
 
 
 async def decide(
@@ -118,8 +131,9 @@ async def request_extension(
     if done is not None:
         response.status_code = status.HTTP_200_OK
         return approval_out(case.id, done)
-    if case.status == "closed":
-        raise CaseClosed("案件已结案，无需延长执行期限")
+    rules = rule_set(CURRENT_VERSION)
+    view = await queries.case_view(session, case=case, rules=rules)
+    guard.check_extension_request(rules, view, months=body.months, reason=body.reason, now=datetime.now(UTC))
     ext = await execute_approval_update(
         session,
         client,
@@ -144,9 +158,9 @@ async def decide_extension(
 ) -> ExtensionDecided:
     """Approve or refuse (the president or vice president of the case's court); approval moves the term."""
     case = await visible_case(session, staff, case_id)
-    require_role(staff, *APPROVERS)
-    if staff.court_code != case.court_code:
-        raise Forbidden("只有本院院长或分管副院长可以审批延长执行期限", kind="OtherCourt")
+    await require_decider(session, staff, case, extension_id)
     ext = await decide(session, client, case, extension_id, body, decided_by=staff.username)
-    term = await queries.obligation_of_case(session, case_id=case.id, obligation_id="term-6m")
+    term = await queries.obligation_of_case(
+        session, case_id=case.id, obligation_id=rule_set(CURRENT_VERSION).extendable.id
+    )
     return ExtensionDecided(**approval_out(case.id, ext).model_dump(), term_due_at=term.due_at if term else None)

@@ -18,13 +18,14 @@ from api.updates import send_update
 from contracts.case import SUBMIT_FEEDBACK
 from db import queries
 from db.models import Case, Feedback, Staff
-from domain.errors import CaseClosed, Forbidden, InvalidInput
+from domain import guard
+from domain.errors import Forbidden, InvalidInput
 from domain.feedback import FeedbackResult, SubmitFeedbackInput, draft_feedback
+from domain.rules import CURRENT_VERSION, rule_set
 
 router = APIRouter(prefix="/api/cases", tags=["feedback"], responses=ERROR_RESPONSES)
 
 # What seed 002 第五条 asks every feedback to tell; what the applicant must do may be nothing.
-_REQUIRED = {"measures": "已经采取的执行措施及结果", "next_steps": "下一步执行计划"}
 
 
 @router.get("/{case_id}/feedback/draft")
@@ -99,11 +100,9 @@ async def _submit(
     done = await queries.feedback_by_request(session, case_id=case.id, request_id=key)
     if done is not None:
         return _result(done), False
-    if case.status == "closed":
-        raise CaseClosed("案件已结案，不能再反馈执行进展")
-    missing = [name for field, name in _REQUIRED.items() if not getattr(body, field).strip()]
-    if missing:
-        raise InvalidInput(f"执行进展反馈缺少：{'、'.join(missing)}", kind="MissingField")
+    rules = rule_set(CURRENT_VERSION)
+    view = await queries.case_view(session, case=case, rules=rules)
+    guard.check_feedback(view, measures=body.measures, next_steps=body.next_steps)
     before = {f.id for f in await queries.feedback_of_case(session, case_id=case.id)}
     result = await _send(session, client, case, key, body, staff)
     return result, result.feedback_id not in before

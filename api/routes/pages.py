@@ -22,19 +22,22 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access import ROLE_NAMES, require_role, visible_case
+from api.assignment import assign_case
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.filing import file_case
 from api.recording import record_node
-from api.schemas import CaseIn, NodeIn
+from api.schemas import AssignmentIn, CaseIn, NodeIn
 from api.security import authenticate, issue_token, read_token
 from db import queries
 from db.models import Case, Court, Node, Party, SmsMessage, Staff
+from domain import guard
 from domain.clock import BEIJING, format_beijing, format_day
 from domain.errors import Forbidden, InvalidInput, NotAuthenticated, YgError
 from domain.ladder import RUNG_NAMES
 from domain.masking import mask_id_number
 from domain.nodes import CATALOGUE, CLOSURE_MODES, NodeType, node_type
 from domain.phones import mask_phone
+from domain.rules import CURRENT_VERSION, rule_set
 from domain.sms import redact_query_code
 
 HERE = Path(__file__).resolve().parent.parent
@@ -83,6 +86,8 @@ NOTICES = {
     "recorded": "节点已录入，短信将推送给当事人。",
     "recorded_late": "节点已录入，但已超过3日录入期限，记为逾期录入。",
     "duplicate": "该表单已经提交过，节点未重复录入。",
+    "assigned": "承办人已指定，已通知申请执行人；此前的承办人不能再录入本案节点。",
+    "assigned_same": "承办人、书记员未变化。",
 }
 _ENGLISH_TAIL = re.compile(r"\s*\([\x20-\x7e]*\)\s*$")
 
@@ -418,8 +423,10 @@ def _reason(reason: str, node_names: Mapping[str, str]) -> str:
     if reason.startswith("node:"):
         name = node_names.get(reason.removeprefix("node:"))
         return f"节点通知：{name}" if name else "节点通知"
-    if reason.startswith("rung:"):
-        return f"督办：{RUNG_NAMES.get(reason.rsplit(':', 1)[-1], '')}"
+    if reason.startswith("rungs:"):
+        return "督办提醒"
+    if reason.startswith("feedback:"):
+        return "执行进展反馈"
     return reason
 
 
@@ -521,6 +528,7 @@ async def _case_page(
     notice: str | None = None,
     node_form: Mapping[str, str] | None = None,
     error: YgError | None = None,
+    assign_error: YgError | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     nodes = await queries.nodes_of_case(session, case_id=case.id)
@@ -594,6 +602,8 @@ async def _case_page(
         "notice": NOTICES.get(notice or ""),
         "can_record": can_record,
         "error": error,
+        "assign_error": assign_error,
+        "assign": await _assign_form(session, staff, case),
     }
     if can_record:
         context |= {
@@ -603,6 +613,47 @@ async def _case_page(
             "node_form": node_form or {"occurred_at": _datetime_local(now), "idempotency_key": str(uuid.uuid4())},
         }
     return _render(request, "case.html", context, status=status)
+
+
+async def _assign_form(session: AsyncSession, staff: Staff, case: Case) -> dict[str, Any] | None:
+    """The assignment form, for the bureau chief or vice president of the case's court while it is open."""
+    try:
+        guard.check_decider(rule_set(CURRENT_VERSION), kind="assignment", role=staff.role)
+    except YgError:
+        return None
+    if staff.court_code != case.court_code or case.status == "closed":
+        return None
+    return {
+        "handlers": await _court_staff(session, court_code=case.court_code, role="handler"),
+        "clerks": await _court_staff(session, court_code=case.court_code, role="clerk"),
+        "key": str(uuid.uuid4()),
+    }
+
+
+@router.post("/cases/{case_id}/assignment")
+async def assignment_form(
+    request: Request, case_id: str, staff: PageStaff, session: SessionDep, client: TemporalDep
+) -> Response:
+    """Assign the handler and clerk through the same service as POST /api/cases/{id}/assignment."""
+    if staff is None:
+        return _to_login(request, back_to=f"/cases/{quote(case_id)}")
+    try:
+        case = await visible_case(session, staff, case_id)
+    except YgError as e:
+        return _not_found(request, staff, e.detail)
+    form = await _form(request)
+    try:
+        if _cross_site(request):
+            raise Forbidden("请求来源不正确", kind="CrossSite")
+        body = AssignmentIn(handler=form.get("handler", ""), clerk=form.get("clerk") or None)
+        _, changed = await assign_case(
+            session, client, staff=staff, case_id=case.id, body=body, key=form.get("idempotency_key")
+        )
+    except ValidationError:
+        return await _case_page(request, session, staff, case, assign_error=InvalidInput("请选择承办人"), status=422)
+    except YgError as e:
+        return await _case_page(request, session, staff, case, assign_error=e, status=e.status)
+    return RedirectResponse(f"/cases/{case.id}?notice={'assigned' if changed else 'assigned_same'}", status_code=303)
 
 
 @router.get("/cases/{case_id}")

@@ -11,13 +11,13 @@ from sqlalchemy import update
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.case import CALENDAR_CHANGED
 from db import queries
 from db.models import ObligationRow
 from domain.calendar import PUBLISHED_LAST_YEAR
 from domain.clock import BEIJING
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, eventually, now_iso
-from workflows.case import CALENDAR_CHANGED
 
 
 async def _file(api: Api, **overrides: Any) -> dict[str, Any]:
@@ -35,12 +35,16 @@ async def _obligations(api: Api, case_id: str) -> list[dict[str, Any]]:
 
 
 async def _signals(env: WorkflowEnvironment, workflow_id: str) -> list[str]:
-    history = await env.client.get_workflow_handle(workflow_id).fetch_history()
-    return [
-        e.workflow_execution_signaled_event_attributes.signal_name
-        for e in history.events
-        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
-    ]
+    """The signals the case received over every run (the dev server suggests continue-as-new early here)."""
+    names: list[str] = []
+    async for run in env.client.list_workflows(f"WorkflowId = '{workflow_id}'"):
+        history = await env.client.get_workflow_handle(workflow_id, run_id=run.run_id).fetch_history()
+        names += [
+            e.workflow_execution_signaled_event_attributes.signal_name
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+        ]
+    return names
 
 
 async def _quiet(api: Api, case_id: str) -> None:

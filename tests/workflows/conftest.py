@@ -22,6 +22,7 @@ from temporalio.service import RPCError
 
 from activities import Deps
 from activities.public_lists import PublicListPublisher
+from activities.sms_providers import SmsProvider
 from contracts.case import OPEN_CASE
 from core.settings import Settings
 from db.demo import seed
@@ -125,7 +126,12 @@ async def _quiet(handle: WorkflowHandle) -> None:
 
 class WorldFactory(Protocol):
     def __call__(
-        self, client: Client, *, cache: bool = True, publisher: PublicListPublisher | None = None
+        self,
+        client: Client,
+        *,
+        cache: bool = True,
+        publisher: PublicListPublisher | None = None,
+        sms: SmsProvider | None = None,
     ) -> Awaitable[World]: ...
 
 
@@ -137,9 +143,15 @@ async def make_world(sqlite_url: str) -> AsyncIterator[WorldFactory]:
         await seed(s)
     worlds: list[World] = []
 
-    async def factory(client: Client, *, cache: bool = True, publisher: PublicListPublisher | None = None) -> World:
+    async def factory(
+        client: Client,
+        *,
+        cache: bool = True,
+        publisher: PublicListPublisher | None = None,
+        sms: SmsProvider | None = None,
+    ) -> World:
         settings = make_settings(database_url=sqlite_url)
-        worker = RunningWorker(client, settings, Deps(sessions, outbox(), publisher), cache=cache)
+        worker = RunningWorker(client, settings, Deps(sessions, sms or outbox(), publisher), cache=cache)
         await worker.start()
         world = World(client, settings, sessions, worker)
         worlds.append(world)
