@@ -84,7 +84,7 @@ async def test_approving_a_zhongben_exception_with_a_note_keeps_the_unmet_condit
     assert (item["status"], item["waived_conditions"], item["note"]) == ("approved", waived, note)
 
     token = (await api.login("bureau_chief"))["Authorization"].removeprefix("Bearer ")
-    page = await api.http.get(f"/cases/{case_id}", cookies={"yg_token": token})
+    page = await api.http.get(f"/cases/{case_id}", headers={"Cookie": f"yg_token={token}"})  # the console's login
     assert page.status_code == 200
     section = page.text[page.text.index('id="requests"') :]
     assert "未满足的条件" in section and "审批意见" in section
