@@ -144,13 +144,16 @@ class TransitionActivities:
 
 
 async def _recipients(s: AsyncSession, case: Case, rung: str, assignee: str) -> list[Staff]:
-    """The obligation's assignee (the handler, the clerk, or a leader) for reminders; the court's bureau chief,
-    president and discipline head above them (seed 004)."""
+    """The obligation's assignee (the handler, the clerk, or a leader) for reminders — the handler stands in for a
+    missing clerk, the bureau chief for a missing handler; the court's bureau chief, president and discipline head
+    above them (seed 004)."""
     roles = tuple(assignee if r == "handler" else r for r in RUNG_ROLES[rung])
-    if roles == ("handler",):
-        return [case.handler] if case.handler else []
-    if roles == ("clerk",):
-        return [case.clerk] if case.clerk else []
+    if roles == ("clerk",) and case.clerk:
+        return [case.clerk]
+    if roles in (("clerk",), ("handler",)):
+        if case.handler:
+            return [case.handler]
+        roles = ("bureau_chief",)  # no one on the case yet: the one who assigns it is reminded
     rows = await s.scalars(
         select(Staff)
         .where(Staff.court_code == case.court_code, Staff.role.in_(roles), Staff.active.is_(True))

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.api.common.v1 import Payload, WorkflowExecution
-from temporalio.api.enums.v1 import EventType
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent as Event
 from temporalio.api.workflow.v1 import PendingActivityInfo
@@ -31,6 +31,16 @@ _BOOKKEEPING = {
     EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
     EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED,
 }
+
+
+def _benign_task_failure(e: Event) -> bool:
+    """A workflow task the server refused because new events arrived while it completed (an SMS sent as the case
+    continued as new): the task simply runs again with them; a real failure (a bug) stays visible."""
+    cause = e.workflow_task_failed_event_attributes.cause
+    return (
+        e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+        and cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+    )
 
 
 async def case_history(client: Client, workflow_id: str, *, include_tasks: bool = False) -> HistoryOut:
@@ -150,7 +160,7 @@ async def _describe(client: Client, events: list[Event], include_tasks: bool) ->
     accepted: dict[int, str] = {}
     out: list[HistoryEvent] = []
     for e in events:
-        if e.event_type in _BOOKKEEPING and not include_tasks:
+        if (e.event_type in _BOOKKEEPING or _benign_task_failure(e)) and not include_tasks:
             continue
         summary = await _summary(client, e, scheduled, accepted)
         kind = EventType.Name(e.event_type).removeprefix("EVENT_TYPE_").lower()

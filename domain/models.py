@@ -213,18 +213,8 @@ class TransitionInput(BaseModel):
     batch: str = ""  # the outbox reason of the firings' staff SMS
 
 
-class FireRungsInput(BaseModel):
-    """Rungs that came due together: supervision records (督办) and inbox items for each, and one SMS per
-    staff member for the whole batch (a case filed with a past date does not send twenty)."""
-
-    case_id: str
-    batch: str  # unique per case: the outbox reason of this batch's SMS
-    firings: list[RungFiring]
 
 
-class FireRungsResult(BaseModel):
-    recipients: int
-    sms: int
 
 
 class DeliverInput(BaseModel):
