@@ -16,7 +16,7 @@ from db.models import Case, Staff
 from domain import guard
 from domain.errors import Forbidden, InvalidInput
 from domain.models import AssignInput, AssignResult
-from domain.rules import CURRENT_VERSION, rule_set
+from domain.rules import rule_set
 
 # The role each post must hold (DOMAIN.md → roles).
 POSTS = {"handler": ("handler", "承办人"), "clerk": ("clerk", "书记员")}
@@ -29,7 +29,7 @@ async def assign_case(
     the applicant, ``assign-7d`` is met, later reminders reach the new handler and the previous one can no longer
     record nodes. Returns the assignment and whether it changed anything."""
     case = await visible_case(session, staff, case_id)
-    rules = rule_set(CURRENT_VERSION)
+    rules = rule_set(case.rule_version)
     guard.check_decider(rules, kind="assignment", role=staff.role)
     if staff.court_code != case.court_code:
         raise Forbidden("只有本院执行局长或分管副院长可以指定本院案件的承办人", kind="OtherCourt")

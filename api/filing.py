@@ -38,6 +38,7 @@ from domain.clock import BEIJING, format_day
 from domain.errors import Forbidden, InvalidInput, Unavailable
 from domain.models import CaseInput, OpenCaseInput, OpenCaseResult
 from domain.phones import check_mobile, mask_phone
+from domain.rules import CURRENT_VERSION
 from workflows import search_attributes as sa
 from workflows.case import CaseWorkflow
 
@@ -93,6 +94,7 @@ async def file_case(
         handler_id=handler.id if handler else None,
         clerk_id=clerk.id if clerk else None,
         registrar_id=staff.id,
+        rule_version=CURRENT_VERSION,
         workflow_id=f"case-{case_id}",
         status="filing",
         created_at=datetime.now(UTC),
@@ -124,6 +126,7 @@ async def _ensure_started(client: Client, settings: Settings, case: Case) -> Cas
             filed_on=case.filed_on,
             handler=case.handler.username if case.handler else None,
             has_property=case.has_property,
+            rule_version=case.rule_version,
             max_events_per_run=settings.max_events_per_run,
         ),
         id=case.workflow_id,

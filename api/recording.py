@@ -18,7 +18,7 @@ from db.models import Staff
 from domain import guard
 from domain.errors import InvalidInput
 from domain.models import NodeResult, RecordNodeInput
-from domain.rules import CURRENT_VERSION, rule_set
+from domain.rules import rule_set
 
 
 async def record_node(
@@ -40,7 +40,7 @@ async def record_node(
     if done is not None:
         return NodeCreated(node_id=done.id, late=done.late), False
     fields = body.type_fields()
-    rules = rule_set(CURRENT_VERSION)
+    rules = rule_set(case.rule_version)
     guard.check_node(
         rules,
         await queries.case_view(session, case=case, rules=rules),

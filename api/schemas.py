@@ -111,6 +111,10 @@ class ObligationOut(BaseModel):
     rule: str
     subject: str
     opened_at: datetime
+    # The ladder on the working-day calendar (seed 004): the handler's reminder and the bureau chief's warning,
+    # 00:00 Beijing of the day N working days before the due day. None: an obligation saved before they were kept.
+    remind_at: datetime | None
+    warn_at: datetime | None
     due_at: datetime
     confirmed: bool  # false: computed on weekends alone, the year's holiday schedule is not yet entered
     status: str  # open | met | ended
@@ -134,6 +138,7 @@ class CaseOut(BaseModel):
     handler_name: str | None
     clerk: str | None
     workflow_id: str
+    rule_version: str  # the rule set the case was filed under (domain/rules.py), which its guard applies
     parties: list[PartyOut]
     nodes: list[NodeOut]
     obligations: list[ObligationOut]
@@ -275,9 +280,10 @@ class FeedbackReplyIn(BaseModel):
 
 
 # --- term extensions, supervision, inbox (issue 3) ---
-from domain.rules import CURRENT_VERSION, rule_set  # noqa: E402
+from domain.rules import RULE_SETS  # noqa: E402
 
-MAX_EXTENSION_MONTHS = rule_set(CURRENT_VERSION).extendable.params["max_extension_months"]
+# The body's bound is the largest any rule set allows; the guard checks the case's own (its pinned rule set).
+MAX_EXTENSION_MONTHS = max(rules.extendable.params["max_extension_months"] for rules in RULE_SETS.values())
 
 
 class ExtensionIn(BaseModel):

@@ -342,6 +342,8 @@ class PeerDriver:
         self.peer = peer
         self.cases: list[str] = []
         self._n = 0
+        # "workflow id/update id" → client latency ms, for bench.update_profile
+        self.latency: dict[str, float] = {}
 
     async def open_cases(self, count: int, concurrency: int) -> Timed:
         """(b) update-with-start with USE_EXISTING, ``concurrency`` in flight."""
@@ -358,6 +360,7 @@ class PeerDriver:
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
+            t0 = time.perf_counter()
             await self.client.execute_update_with_start_workflow(
                 PEER_OPEN,
                 OpenCaseInput(request_id=inp.case_id),
@@ -365,6 +368,7 @@ class PeerDriver:
                 id="open",
                 result_type=OpenCaseResult,
             )
+            self.latency[f"{wf_id}/open"] = (time.perf_counter() - t0) * 1000
             self.cases.append(wf_id)
 
         return await in_flight(count, concurrency, one)
@@ -377,7 +381,9 @@ class PeerDriver:
         async def one(j: int) -> None:
             inp = node_input(j)
             handle = self.client.get_workflow_handle(self.cases[j % len(self.cases)])
+            t0 = time.perf_counter()
             await handle.execute_update(PEER_RECORD, inp, id=f"node-{inp.idempotency_key}", result_type=NodeResult)
+            self.latency[f"{handle.id}/node-{inp.idempotency_key}"] = (time.perf_counter() - t0) * 1000
 
         return await in_flight(count, concurrency, one)
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -59,6 +60,7 @@ from bench.api_load import (
     tail,
 )
 from bench.peer_baseline import NODE_TYPES, Peer, PeerDriver, Timed, in_flight, start_peer, temporal_dev_server
+from bench.update_profile import describe, summarize, update_spans
 
 TARGET_NODE_RATIO = 1.5  # node p50 ≤ 1.5 × bare update p50
 TARGET_FILING_RATIO = 0.5  # filing throughput ≥ 0.5 × bare update-with-start throughput
@@ -97,6 +99,8 @@ class Product:
         self.headers: dict[str, dict[str, str]] = {}
         self.cases: list[str] = []
         self._numbers = iter(range(1000, 1_000_000))
+        # "workflow id/update id" → HTTP latency ms, for bench.update_profile
+        self.latency: dict[str, float] = {}
 
     async def login(self, username: str) -> None:
         from db.demo import DEMO_PASSWORD
@@ -107,11 +111,13 @@ class Product:
 
     async def file_cases(self, count: int, concurrency: int) -> Timed:
         async def one(_: int) -> None:
+            t0 = time.perf_counter()
             r = await self.http.post(
                 "/api/cases", json=case_body(next(self._numbers), 0), headers=self.headers["registrar"]
             )
             if r.status_code != 201:
                 raise RuntimeError(f"POST /api/cases {r.status_code} {r.text[:150]}")
+            self.latency[f"{r.json()['workflow_id']}/open"] = (time.perf_counter() - t0) * 1000
             self.cases.append(r.json()["case_id"])
 
         return await in_flight(count, concurrency, one)
@@ -129,10 +135,15 @@ class Product:
                 "summary": f"基准节点{j + 1}",
             }
             case_id = self.cases[j % len(self.cases)]
-            headers = {**self.headers["handler"], "Idempotency-Key": f"vs-peer-{uuid.uuid4().hex}"}
+            key = f"vs-peer-{uuid.uuid4().hex}"
+            headers = {**self.headers["handler"], "Idempotency-Key": key}
+            t0 = time.perf_counter()
             r = await self.http.post(f"/api/cases/{case_id}/nodes", json=body, headers=headers)
             if r.status_code != 201:
                 raise RuntimeError(f"POST /nodes {r.status_code} {r.text[:150]}")
+            # api/recording.py names the update after the key; api/filing.py names the workflow after the case
+            update_id = "node-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+            self.latency[f"case-{case_id}/{update_id}"] = (time.perf_counter() - t0) * 1000
 
         return await in_flight(count, concurrency, one)
 
@@ -220,6 +231,8 @@ async def drive(args: argparse.Namespace, tmp: Path) -> int:
             await bare.record_nodes(args.warmup, args.latency_concurrency)
             await product.drain(args.warmup * 2)
             node_cases, peer_cases = list(product.cases), list(bare.cases)
+            product.latency.clear()
+            bare.latency.clear()
 
             t_run = time.perf_counter()
             for _ in range(args.rounds):
@@ -234,15 +247,27 @@ async def drive(args: argparse.Namespace, tmp: Path) -> int:
                 t = await measured(procs, m["filing"], product.file_cases(args.filings, args.concurrency))
                 await product.drain(sent + len(t.latencies))
             wall = time.perf_counter() - t_run
+            mem = procs.mem()
             figures = {
                 "load average 1/5/15 min, before / after": f"{before} / {loadavg()}",
                 "measured rounds wall s": round(wall, 1),
                 "product worker log, lines >= WARNING": log_problems(tmp / "worker.log"),
                 "peer worker log, lines >= WARNING": log_problems(peer.log),
+                **{
+                    f"{name} RSS at end / peak MiB": f"{mem[name]['rss']:.0f} / {mem[name]['hwm']:.0f}"
+                    for name in ("product worker", "product API", "peer worker", "temporal dev server")
+                    if name in mem
+                },
             }
+            profile = await profile_updates(env.client, args, product, bare, node_cases, peer_cases)
             report(args, m, figures)
+            for title, summary in profile.items():
+                print()
+                print("\n".join(describe(title, summary)))
             if args.json:
-                text = json.dumps(as_json(args, m, figures), ensure_ascii=False, indent=2)
+                text = json.dumps(
+                    {**as_json(args, m, figures), "update profile": profile}, ensure_ascii=False, indent=2
+                )
                 await asyncio.to_thread(Path(args.json).write_text, text)
             await bare.close_all()
             return 0 if not any(x.errors for x in m.values()) else 2
@@ -253,6 +278,33 @@ async def drive(args: argparse.Namespace, tmp: Path) -> int:
             if peer is not None:
                 await stop_child(peer.proc)
             await db.dispose()
+
+
+async def profile_updates(
+    client: Any,
+    args: argparse.Namespace,
+    product: Product,
+    bare: PeerDriver,
+    node_cases: list[str],
+    peer_cases: list[str],
+) -> dict[str, dict[str, Any]]:
+    """bench.update_profile over the measured updates: steps inside each, and the time outside the history."""
+    if not args.histories:
+        return {}
+    filed = [k.split("/", 1)[0] for k in product.latency if k.endswith("/open")][: args.histories]
+    peer_filed = [k.split("/", 1)[0] for k in bare.latency if k.endswith("/open")][: args.histories]
+    kinds = {
+        "history: peer (a) update": (peer_cases, bare.latency),
+        "history: product node (record_node)": ([f"case-{c}" for c in node_cases], product.latency),
+        "history: peer (b) update-with-start": (peer_filed, bare.latency),
+        "history: product filing (open_case with start)": (filed, product.latency),
+    }
+    out = {}
+    for title, (ids, latency) in kinds.items():
+        spans = await update_spans(client, ids)
+        want = "/open" if "start" in title else "/node-"
+        out[title] = summarize(spans, {k: v for k, v in latency.items() if want in k})
+    return out
 
 
 def ratios(m: dict[str, Measure]) -> dict[str, float]:
@@ -347,6 +399,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--note", help="a line printed with the results, e.g. the code measured when not a git tree")
     p.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, databases)")
+    p.add_argument(
+        "--histories",
+        type=int,
+        default=40,
+        help="after the rounds, read the histories of this many filed cases of each side (and every node case) "
+        "to show the steps inside each update (bench.update_profile); 0: skip",
+    )
     return p.parse_args(argv)
 
 

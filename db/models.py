@@ -96,6 +96,9 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     query_ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # 1 month after closure (seed 002 第四条)
     restored_from: Mapped[str | None] = mapped_column(ForeignKey("cases.id"))  # the 终本 case this one restores
+    # The rule set it was filed under (domain/rules.py): its workflow and the API's guard apply that one. Filing
+    # writes it; the server default is the version every case filed before the column existed was filed under.
+    rule_version: Mapped[str] = mapped_column(String(16), server_default="2026.1")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     court: Mapped[Court] = relationship(lazy="joined")
     handler: Mapped[Staff | None] = relationship(foreign_keys=[handler_id], lazy="joined")
@@ -215,6 +218,10 @@ class ObligationRow(Base):
     subject: Mapped[str] = mapped_column(String(128))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # The ladder beside the due instant (seed 004), on the working-day calendar: the handler's reminder and the
+    # bureau chief's warning. None: a row written before they were kept (migration 0010), until its next snapshot.
+    remind_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    warn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16))  # open | met | ended
     paused: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -38,6 +38,8 @@ async def save_obligation(s: AsyncSession, *, case_id: str, obligation: Obligati
         "subject": ob.subject,
         "opened_at": ob.opened_at,
         "due_at": ob.due_at,
+        "remind_at": ob.remind_at,
+        "warn_at": ob.warn_at,
         "confirmed": ob.confirmed,
         "status": ob.status,
         "paused": ob.paused_at is not None,

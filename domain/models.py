@@ -213,10 +213,6 @@ class TransitionInput(BaseModel):
     batch: str = ""  # the outbox reason of the firings' staff SMS
 
 
-
-
-
-
 class DeliverInput(BaseModel):
     """Send what a batch queued in the outbox; a retry sends nothing twice."""
 

@@ -66,6 +66,7 @@ async def get_case(case_id: str, staff: CurrentStaff, session: SessionDep) -> Ca
         handler_name=case.handler.name if case.handler else None,
         clerk=case.clerk.username if case.clerk else None,
         workflow_id=case.workflow_id,
+        rule_version=case.rule_version,
         parties=[
             PartyOut(
                 role=p.role,
@@ -97,6 +98,8 @@ async def get_case(case_id: str, staff: CurrentStaff, session: SessionDep) -> Ca
                 rule=o.rule,
                 subject=o.subject,
                 opened_at=o.opened_at,
+                remind_at=o.remind_at,
+                warn_at=o.warn_at,
                 due_at=o.due_at,
                 confirmed=o.confirmed,
                 status=o.status,

@@ -22,7 +22,7 @@ from domain import guard
 from domain.case_numbers import parse_case_number
 from domain.errors import Forbidden, InvalidInput
 from domain.models import RequestZhongbenInput, RestoredInput
-from domain.rules import CURRENT_VERSION, rule_set
+from domain.rules import rule_set
 
 router = APIRouter(prefix="/api/cases", tags=["closure"], responses=ERROR_RESPONSES)
 
@@ -50,7 +50,7 @@ async def request_zhongben(
     if await queries.extension_of_case(session, case_id=case.id, extension_id=request_id) is not None:
         response.status_code = status.HTTP_200_OK
     else:
-        rules = rule_set(CURRENT_VERSION)
+        rules = rule_set(case.rule_version)
         guard.check_zhongben_request(
             rules, await queries.case_view(session, case=case, rules=rules), reason=body.reason
         )
@@ -92,7 +92,7 @@ async def restore(
 ) -> CaseFiled:
     """Restore a 终本 case (恢复执行) as a new linked 执恢 case; the old case's 5-year follow-up ends."""
     old = await visible_case(session, staff, case_id)
-    rules = rule_set(CURRENT_VERSION)
+    rules = rule_set(old.rule_version)
     guard.check_restore(rules, await queries.case_view(session, case=old, rules=rules))
     if parse_case_number(body.case_number).word != "执恢":
         raise InvalidInput("恢复执行案件的案号应为“执恢”字号", kind="InvalidCaseNumber")

@@ -24,7 +24,7 @@ from db.models import Case, ExtensionRequest, Staff
 from domain import guard
 from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.models import DecideExtensionInput, Extension, RequestExtensionInput
-from domain.rules import CURRENT_VERSION, rule_set
+from domain.rules import rule_set
 
 router = APIRouter(prefix="/api/cases", tags=["extensions"], responses=ERROR_RESPONSES)
 
@@ -78,7 +78,7 @@ async def require_decider(session: AsyncSession, staff: Staff, case: Case, reque
     row = await queries.extension_of_case(session, case_id=case.id, extension_id=request_id)
     if row is None:
         raise NotFound("没有这个申请", kind="ExtensionNotFound")
-    guard.check_decider(rule_set(CURRENT_VERSION), kind=row.kind, role=staff.role)
+    guard.check_decider(rule_set(case.rule_version), kind=row.kind, role=staff.role)
     if staff.court_code != case.court_code:
         raise Forbidden("只有本院领导可以审批本院案件的申请", kind="OtherCourt")
     return row
@@ -131,7 +131,7 @@ async def request_extension(
     if done is not None:
         response.status_code = status.HTTP_200_OK
         return approval_out(case.id, done)
-    rules = rule_set(CURRENT_VERSION)
+    rules = rule_set(case.rule_version)
     view = await queries.case_view(session, case=case, rules=rules)
     guard.check_extension_request(rules, view, months=body.months, reason=body.reason, now=datetime.now(UTC))
     ext = await execute_approval_update(
@@ -161,6 +161,6 @@ async def decide_extension(
     await require_decider(session, staff, case, extension_id)
     ext = await decide(session, client, case, extension_id, body, decided_by=staff.username)
     term = await queries.obligation_of_case(
-        session, case_id=case.id, obligation_id=rule_set(CURRENT_VERSION).extendable.id
+        session, case_id=case.id, obligation_id=rule_set(case.rule_version).extendable.id
     )
     return ExtensionDecided(**approval_out(case.id, ext).model_dump(), term_due_at=term.due_at if term else None)

@@ -21,7 +21,7 @@ from db.models import Case, Feedback, Staff
 from domain import guard
 from domain.errors import Forbidden, InvalidInput
 from domain.feedback import FeedbackResult, SubmitFeedbackInput, draft_feedback
-from domain.rules import CURRENT_VERSION, rule_set
+from domain.rules import rule_set
 
 router = APIRouter(prefix="/api/cases", tags=["feedback"], responses=ERROR_RESPONSES)
 
@@ -100,7 +100,7 @@ async def _submit(
     done = await queries.feedback_by_request(session, case_id=case.id, request_id=key)
     if done is not None:
         return _result(done), False
-    rules = rule_set(CURRENT_VERSION)
+    rules = rule_set(case.rule_version)
     view = await queries.case_view(session, case=case, rules=rules)
     guard.check_feedback(view, measures=body.measures, next_steps=body.next_steps)
     before = {f.id for f in await queries.feedback_of_case(session, case_id=case.id)}

@@ -29,15 +29,15 @@ from api.recording import record_node
 from api.schemas import AssignmentIn, CaseIn, NodeIn
 from api.security import authenticate, issue_token, read_token
 from db import queries
-from db.models import Case, Court, Node, Party, SmsMessage, Staff
+from db.models import Case, Court, Node, ObligationRow, Party, SmsMessage, Staff
 from domain import guard
-from domain.clock import BEIJING, format_beijing, format_day
+from domain.clock import BEIJING, beijing_date, format_beijing, format_day
 from domain.errors import Forbidden, InvalidInput, NotAuthenticated, YgError
 from domain.ladder import RUNG_NAMES
 from domain.masking import mask_id_number
 from domain.nodes import CATALOGUE, CLOSURE_MODES, NodeType, node_type
 from domain.phones import mask_phone
-from domain.rules import CURRENT_VERSION, rule_set
+from domain.rules import Ladder, rule_set
 from domain.sms import redact_query_code
 
 HERE = Path(__file__).resolve().parent.parent
@@ -508,6 +508,24 @@ async def _requests(session: AsyncSession, case: Case) -> list[dict[str, Any]]:
     ]
 
 
+def _ladder_note(ladder: Ladder) -> str:
+    """When the ladder's rungs come, under the case's rule set (seed 004), for the 期限 table's reader."""
+
+    def before(n: int) -> str:
+        return f"期限届满前{n}个工作日" if n else "期限届满当日"
+
+    return (
+        f"提醒承办人：{before(ladder.remind_before_working_days)}；"
+        f"预警局长：{before(ladder.warn_before_working_days)}（均自当日0时起，北京时间）；"
+        "届满仍未完成的，报告院长、纪检组长。"
+    )
+
+
+def _overdue(o: ObligationRow, now: datetime) -> bool:
+    """An open deadline whose due instant has passed (a paused one's clock is stopped)."""
+    return o.status == "open" and not o.paused and o.due_at < now
+
+
 def _in_flight(case: Case, nodes: Sequence[Node], messages: Sequence[SmsMessage], now: datetime) -> bool:
     """A message of the last minutes not yet written or not yet sent: the page reloads until it is."""
     recent = now - REFRESH_WINDOW
@@ -574,14 +592,18 @@ async def _case_page(
         "obligations": [
             {
                 "subject": o.subject,
+                "remind_on": beijing_date(o.remind_at) if o.remind_at else None,
+                "warn_on": beijing_date(o.warn_at) if o.warn_at else None,
                 "due_at": o.due_at,
                 "status": "已暂停（中止/暂缓）" if o.paused else OBLIGATION_STATUS_NAMES.get(o.status, o.status),
+                "overdue": _overdue(o, now),
                 "late": o.late,
                 "confirmed": o.confirmed,
                 "rungs": "、".join(RUNG_NAMES[r] for r in o.rungs_fired),
             }
             for o in await queries.obligations_of_case(session, case_id=case.id)
         ],
+        "ladder_note": _ladder_note(rule_set(case.rule_version).ladder),
         "feedback": [
             {
                 "n": f.n,
@@ -618,7 +640,7 @@ async def _case_page(
 async def _assign_form(session: AsyncSession, staff: Staff, case: Case) -> dict[str, Any] | None:
     """The assignment form, for the bureau chief or vice president of the case's court while it is open."""
     try:
-        guard.check_decider(rule_set(CURRENT_VERSION), kind="assignment", role=staff.role)
+        guard.check_decider(rule_set(case.rule_version), kind="assignment", role=staff.role)
     except YgError:
         return None
     if staff.court_code != case.court_code or case.status == "closed":

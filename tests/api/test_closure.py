@@ -91,3 +91,63 @@ async def test_approving_a_zhongben_exception_with_a_note_keeps_the_unmet_condit
     for condition in waived:
         assert f"<li>{condition}</li>" in section
     assert f"<td>{note}</td>" in section  # the note in its own column, not in the conditions' list
+
+
+async def test_the_follow_up_inquiry_is_recorded_on_the_closed_zhongben_case_until_it_is_restored(api: Api) -> None:
+    """Issue 8 item 3: after 终本 the 6-monthly network inquiry (终本规定 第九条) is still recorded on the closed
+    case and meets ``zhongben-5y:1``, which opens ``zhongben-5y:2``; any other node is refused as on every closed
+    case, and once the case is restored the follow-up ends and a further inquiry is refused too."""
+    case_id = (await api.as_("registrar", "POST", "/api/cases", json=case_body())).json()["case_id"]
+    asked = await api.as_(
+        "handler", "POST", f"/api/cases/{case_id}/zhongben-requests", json={"reason": "被执行人下落不明，确无财产"}
+    )
+    assert asked.status_code == 201, asked.text
+    url = f"/api/cases/{case_id}/zhongben-requests/{asked.json()['id']}/decision"
+    approved = await api.as_("bureau_chief", "POST", url, json={"approve": True})
+    assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+    closed = await _zhongben(api, case_id, "fu-close")
+    assert closed["status"] == 201, closed
+    await eventually(
+        lambda: api.as_("handler", "GET", f"/api/cases/{case_id}"),
+        lambda r: (
+            r.json()["status"] == "closed"
+            and any(o["obligation_id"] == "zhongben-5y:1" for o in r.json()["obligations"])
+        ),
+    )
+
+    async def node(node_type: str, key: str) -> dict:
+        body = {
+            "type": node_type,
+            "occurred_at": now_iso(),
+            "summary": "通过网络执行查控系统查询，未发现可供执行的财产",
+        }
+        r = await api.as_("handler", "POST", f"/api/cases/{case_id}/nodes", json=body, headers={"Idempotency-Key": key})
+        return {"status": r.status_code, **r.json()}
+
+    inquiry = await node("network_inquiry", "fu-inquiry-1")
+    assert inquiry["status"] == 201, inquiry
+    case = await eventually(
+        lambda: api.as_("handler", "GET", f"/api/cases/{case_id}"),
+        lambda r: {o["obligation_id"]: o["status"] for o in r.json()["obligations"]}.get("zhongben-5y:2") == "open",
+    )
+    follow_up = {o["obligation_id"]: o for o in case.json()["obligations"] if o["rule"] == "zhongben-5y"}
+    assert {k: o["status"] for k, o in follow_up.items()} == {"zhongben-5y:1": "met", "zhongben-5y:2": "open"}
+    assert not follow_up["zhongben-5y:1"]["late"]
+    assert case.json()["status"] == "closed"
+    assert inquiry["node_id"] in {n["node_id"] for n in case.json()["nodes"] if n["type"] == "network_inquiry"}
+
+    for other in ("freeze", "field_inquiry", "notice_issued", "consumption_restriction"):
+        refused = await node(other, f"fu-{other}")
+        assert (refused["status"], refused["error"]) == (409, "CaseClosed"), refused
+
+    body = case_body()
+    body["case_number"] = body["case_number"].replace("执", "执恢")
+    restored = await api.as_("registrar", "POST", f"/api/cases/{case_id}/restore", json=body)
+    assert restored.status_code == 201, restored.text
+    after = await node("network_inquiry", "fu-inquiry-2")
+    assert (after["status"], after["error"]) == (409, "CaseClosed"), after
+    case = await eventually(
+        lambda: api.as_("handler", "GET", f"/api/cases/{case_id}"),
+        lambda r: {o["obligation_id"]: o["status"] for o in r.json()["obligations"]}.get("zhongben-5y:2") == "ended",
+    )
+    assert [n["type"] for n in case.json()["nodes"]].count("network_inquiry") == 1

@@ -151,3 +151,21 @@ async def test_a_race_for_the_first_row_keeps_the_newest_version(
     async with sessions() as s:
         rows = (await s.execute(select(ObligationRow.subject, ObligationRow.version))).all()
     assert [tuple(r) for r in rows] == [(f"v{wins}", wins)]
+
+
+async def test_an_obligation_keeps_its_ladder_times_and_a_newer_snapshot_moves_them(
+    sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> None:
+    """The handler's reminder and the bureau chief's warning are stored beside the due instant (API.md →
+    Obligations show their ladder); a moved deadline's newer snapshot moves them, an older one does not."""
+    moved = AT + timedelta(days=90)
+    async with sessions.begin() as s:
+        assert await read_model.save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
+    async with sessions.begin() as s:
+        newer = obligation(due_at=moved + timedelta(days=182), remind_at=moved, warn_at=moved + timedelta(days=1))
+        assert await read_model.save_obligation(s, case_id=case_id, obligation=newer, version=2)
+        assert not await read_model.save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
+    async with sessions() as s:
+        row = await s.scalar(select(ObligationRow).where(ObligationRow.case_id == case_id))
+    assert row is not None
+    assert (row.remind_at, row.warn_at, row.due_at) == (moved, moved + timedelta(days=1), moved + timedelta(days=182))
