@@ -95,6 +95,7 @@ class RuleSet:
     resume_nodes: tuple[str, ...] = ("resumption",)
     closure_node: str = "closure"
     assignment_node: str = "handler_assigned"
+    extension_node: str = "term_change"  # tells the applicant the term moved (seed 001 第三条)
     zhongben: ZhongbenConditions = ZhongbenConditions()
     # Who decides what (法发〔2006〕35号: the president or vice president extends the term; seed 003: the
     # bureau chief approves a 终本 that misses conditions; seed 004: the bureau chief assigns cases).

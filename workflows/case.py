@@ -282,7 +282,7 @@ class CaseWorkflow:
             )
         )
 
-    async def _record(self, inp: RecordNodeInput) -> NodeResult:
+    async def _record(self, inp: RecordNodeInput, assignment: Assignment | None = None) -> NodeResult:
         """A node: the book learns of it, its entry deadline says whether it was late, the read model gets the node
         and the changed clocks in one transaction, the public lists follow, the applicant is told."""
         nt = node_type(inp.type)
@@ -327,9 +327,8 @@ class CaseWorkflow:
         result = NodeResult(node_id=node.node_id, late=node.late)
         self._state.processed[inp.idempotency_key] = result
         query_ends_at = effects.case_fields.get("query_ends_at")
-        await self._write(
-            effects, node=node, closing=CaseClosing(closed_at=now, query_ends_at=query_ends_at) if closing else None
-        )
+        closed = CaseClosing(closed_at=now, query_ends_at=query_ends_at) if closing else None
+        await self._write(effects, node=node, closing=closed, assignment=assignment)
         if touches_public_lists(nt.code, inp.fields):
             await act.apply_node_to_public_lists(self._inp.case_id, node.node_id)
         if closing:
@@ -361,9 +360,9 @@ class CaseWorkflow:
                         summary=f"承办人：{inp.handler_name or inp.handler}",
                         fields={"handler": inp.handler, **({"clerk": inp.clerk} if inp.clerk else {})},
                         recorded_by=inp.assigned_by,
-                    )
+                    ),
+                    assignment=Assignment(handler=inp.handler, clerk=inp.clerk),  # before the node's SMS is written
                 )
-                await self._write(Effects(), assignment=Assignment(handler=inp.handler, clerk=inp.clerk))
         return AssignResult(handler=self._state.handler or inp.handler, clerk=self._state.clerk, node_id=done.node_id)
 
     @assign.validator
@@ -460,7 +459,7 @@ class CaseWorkflow:
         await self._record(
             RecordNodeInput(
                 idempotency_key=f"extension:{ext.id}",
-                type="term_change",
+                type=self._rules.extension_node,
                 occurred_at=workflow.now(),
                 summary=f"执行期限延长{ext.months}个月，至{due}",
                 fields={"months": str(ext.months), "due": beijing_date(term.due_at).isoformat()},
