@@ -652,21 +652,34 @@ async def _assign_form(session: AsyncSession, staff: Staff, case: Case) -> dict[
     }
 
 
-@router.post("/cases/{case_id}/assignment")
-async def assignment_form(
-    request: Request, case_id: str, staff: PageStaff, session: SessionDep, client: TemporalDep
-) -> Response:
-    """Assign the handler and clerk through the same service as POST /api/cases/{id}/assignment."""
+async def _case_form(
+    request: Request, case_id: str, staff: Staff | None, session: AsyncSession
+) -> tuple[Staff, Case, dict[str, str]] | Response:
+    """A form posted on a case page: the signed-in staff member, the case they may see, and the form; otherwise
+    the page to show instead (login, not found, or a refusal of a cross-site post)."""
     if staff is None:
         return _to_login(request, back_to=f"/cases/{quote(case_id)}")
     try:
         case = await visible_case(session, staff, case_id)
     except YgError as e:
         return _not_found(request, staff, e.detail)
-    form = await _form(request)
+    if _cross_site(request):
+        return await _case_page(
+            request, session, staff, case, error=Forbidden("请求来源不正确", kind="CrossSite"), status=403
+        )
+    return staff, case, await _form(request)
+
+
+@router.post("/cases/{case_id}/assignment")
+async def assignment_form(
+    request: Request, case_id: str, staff: PageStaff, session: SessionDep, client: TemporalDep
+) -> Response:
+    """Assign the handler and clerk through the same service as POST /api/cases/{id}/assignment."""
+    posted = await _case_form(request, case_id, staff, session)
+    if isinstance(posted, Response):
+        return posted
+    staff, case, form = posted
     try:
-        if _cross_site(request):
-            raise Forbidden("请求来源不正确", kind="CrossSite")
         body = AssignmentIn(handler=form.get("handler", ""), clerk=form.get("clerk") or None)
         _, changed = await assign_case(
             session, client, staff=staff, case_id=case.id, body=body, key=form.get("idempotency_key")
@@ -735,16 +748,11 @@ async def record_node_form(
     request: Request, case_id: str, staff: PageStaff, session: SessionDep, client: TemporalDep
 ) -> Response:
     """Record a node through the same service as POST /api/cases/{id}/nodes; the form's key is the Idempotency-Key."""
-    if staff is None:
-        return _to_login(request, back_to=f"/cases/{quote(case_id)}")
+    posted = await _case_form(request, case_id, staff, session)
+    if isinstance(posted, Response):
+        return posted
+    staff, case, form = posted
     try:
-        case = await visible_case(session, staff, case_id)
-    except YgError as e:
-        return _not_found(request, staff, e.detail)
-    form = await _form(request)
-    try:
-        if _cross_site(request):
-            raise Forbidden("请求来源不正确", kind="CrossSite")
         body = _node_in(form)
         node, created = await record_node(
             session, client, staff=staff, case_id=case.id, body=body, idempotency_key=form.get("idempotency_key")

@@ -68,7 +68,7 @@ async def test_registrar_files_a_case_and_sees_the_filing_sms(page: Page, consol
     await page.get_by_role("link", name="短信发件箱").click()
     filing_sms = page.locator("tbody tr", has_text=number).filter(has_text="立案通知")
     await expect(filing_sms).to_contain_text("申请执行人")
-    reminders = page.locator("tbody tr", has_text=number).filter(has_text="督办：提醒承办人")
+    reminders = page.locator("tbody tr", has_text=number).filter(has_text="督办提醒")
     await expect(reminders.first).to_contain_text("法院工作人员")  # the ladder's first rung reached the handler
 
 
