@@ -781,6 +781,8 @@ def machine() -> dict[str, str]:
         dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True)
         changed = [line for line in dirty.stdout.splitlines() if not line[3:].startswith("bench/")]
         git = head.stdout.strip() + (f" + {len(changed)} uncommitted paths" if changed else "")
+        if head.returncode != 0:
+            git = "not a git work tree (see the note)"
     return {
         "git": git,
         "nproc": str(os.cpu_count()),

@@ -19,6 +19,10 @@ It prints latency and throughput of each, the CPU each process spent per operati
 - node p50 / bare update p50, target ≤ 1.5;
 - filing throughput / bare update-with-start throughput at 8 in flight, target ≥ 0.5.
 
+Then (``--histories``, bench.update_profile) it reads the histories of the measured updates of both sides: the
+workflow tasks and activities inside each update and the client latency outside the history (for the product:
+the API's own work), and the processes' resident memory at the end (VmRSS / VmHWM).
+
 Figures are reported, never asserted; bench/README.md keeps them with the conditions they were measured under.
 """
 
@@ -236,9 +240,9 @@ async def drive(args: argparse.Namespace, tmp: Path) -> int:
 
             t_run = time.perf_counter()
             for _ in range(args.rounds):
-                bare.cases = peer_cases
+                bare.cases = list(peer_cases)  # a copy: open_cases appends the cases it files
                 await measured(procs, m["bare update"], bare.record_nodes(args.updates, args.latency_concurrency))
-                product.cases = node_cases
+                product.cases = list(node_cases)  # a copy: file_cases appends
                 sent = await product.sms_total()
                 t = await measured(procs, m["node"], product.record_nodes(args.updates, args.latency_concurrency))
                 await product.drain(sent + len(t.latencies))
