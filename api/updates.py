@@ -15,7 +15,12 @@ from typing import TypeVar
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -73,6 +78,30 @@ async def within_deadline(call: Callable[[timedelta], Awaitable[T]]) -> T:
         raise _unavailable(e) from e
 
 
+def _not_ready(e: RPCError) -> bool:
+    """The server refused the update before accepting it: the workflow task it arrived in failed (an update that
+    lands as the run continues as new). Sending it again is safe and is what the server asks for."""
+    return e.status == RPCStatusCode.FAILED_PRECONDITION and any(
+        d.type_url.endswith("WorkflowNotReadyFailure") for d in e.grpc_status.details
+    )
+
+
+async def execute_update(
+    handle: WorkflowHandle, update: str, arg: BaseModel, *, id: str, result_type: type[T], rpc_timeout: timedelta
+) -> T:
+    """``execute_update``, sent again while the workflow is not ready for it (with a short growing pause); the
+    caller bounds the whole (``within_deadline``)."""
+    pause = 0.05
+    while True:
+        try:
+            return await handle.execute_update(update, arg, id=id, result_type=result_type, rpc_timeout=rpc_timeout)
+        except RPCError as e:
+            if not _not_ready(e):
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 1.0)
+
+
 async def send_update(
     session: AsyncSession,
     client: Client,
@@ -93,8 +122,8 @@ async def send_update(
     handle = client.get_workflow_handle(workflow_id)
     try:
         return await within_deadline(
-            lambda rpc_timeout: handle.execute_update(
-                update, arg, id=update_id, result_type=result_type, rpc_timeout=rpc_timeout
+            lambda rpc_timeout: execute_update(
+                handle, update, arg, id=update_id, result_type=result_type, rpc_timeout=rpc_timeout
             )
         )
     except WorkflowUpdateFailedError as e:

@@ -84,12 +84,14 @@ class Effects:
     save: list[Obligation] = field(default_factory=list)
     met: list[Obligation] = field(default_factory=list)
     case_fields: dict[str, datetime] = field(default_factory=dict)
+    firings: list[Firing] = field(default_factory=list)  # rungs that fired: supervision records and staff SMS
 
     def merge(self, other: Effects) -> Effects:
         self.schedule += other.schedule
         self.save = [ob for ob in self.save if ob.id not in {o.id for o in other.save}] + other.save
         self.met += other.met
         self.case_fields.update(other.case_fields)
+        self.firings += other.firings
         return self
 
 
@@ -240,19 +242,18 @@ class ObligationBook:
         self.state.obligations.sort(key=lambda o: o.due_at)
         return effects
 
-    def fire(self, now: datetime) -> tuple[list[Firing], Effects]:
+    def fire(self, now: datetime) -> Effects:
         """Every rung due by ``now``, each once, in time order; a chain whose next instance opens with this one
         opens it."""
         effects = Effects()
-        firings: list[Firing] = []
         for at, ob, rung in ladder.due_rungs(self.open(), now):
             ob.rungs_fired.append(rung)
-            firings.append(Firing(ob.model_copy(deep=True), rung, at, overdue=now > ob.due_at))
+            effects.firings.append(Firing(ob.model_copy(deep=True), rung, at, overdue=now > ob.due_at))
             effects.save = [o for o in effects.save if o.id != ob.id] + [self._touch(ob)]
             rule = self.rules.rule(ob.rule)
             if rung == "remind_open" and rule.chain and rule.chain.next_on == "open":
                 effects.schedule += self._next_in_chain(rule)
-        return firings, effects
+        return effects
 
     # --- the mechanics -----------------------------------------------------------------------------------
 

@@ -118,9 +118,9 @@ class CaseWorkflow:
         effects = self._book.file(assigned=bool(self._state.handler), has_property=self._inp.has_property)
         await self._compute(effects)
         await self._write(effects, opened=True)
-        await act.list_unfinished_case(self._inp.case_id)
-        self._state.opened = True
+        self._state.opened = True  # the filing's update answers now; the listing follows
         self._notify(Notice(reason="filed"))
+        await act.list_unfinished_case(self._inp.case_id)
 
     async def _wait_for_something(self) -> None:
         """Sleep until the next rung, an event that changed the book, the end, or time to continue as new."""
@@ -144,21 +144,34 @@ class CaseWorkflow:
     # --- carrying out what the book says -----------------------------------------------------------------
 
     async def _compute(self, effects: Effects, extra: list[PeriodRequest] | None = None) -> list[Schedule]:
-        """Compute every period the transition needs in one call, and install them in the book; returns the
-        schedules of ``extra`` (periods the transition needs besides obligations)."""
+        """Compute every period the transition needs in one call and install them in the book, then fire the
+        rungs now due, so the transition writes them too; returns the schedules of ``extra`` (periods the
+        transition needs besides obligations)."""
         extra, computed = extra or [], []
-        while effects.schedule or extra:
-            drafts, effects.schedule = effects.schedule, []
-            schedules = await act.schedule_periods(extra + [self._book.period_request(ob) for ob in drafts])
-            computed += schedules[: len(extra)]
-            effects.merge(self._book.install(drafts, schedules[len(extra) :], workflow.now()))
-            extra = []
+        while True:
+            if effects.schedule or extra:
+                drafts, effects.schedule = effects.schedule, []
+                schedules = await act.schedule_periods(extra + [self._book.period_request(ob) for ob in drafts])
+                computed += schedules[: len(extra)]
+                effects.merge(self._book.install(drafts, schedules[len(extra) :], workflow.now()))
+                extra = []
+            effects.merge(self._book.fire(workflow.now()))
+            if not effects.schedule:
+                break
         self._changed = True
         return computed
 
     async def _write(self, effects: Effects, **rows: object) -> None:
-        """Write the transition's rows to the read model in one transaction."""
-        await act.save_transition(TransitionInput(case_id=self._inp.case_id, obligations=effects.save, **rows))
+        """Write the transition's rows to the read model in one transaction; the staff SMS of the rungs it fired go
+        out in the notices lane."""
+        firings = [RungFiring(obligation=f.obligation, rung=f.rung, overdue=f.overdue) for f in effects.firings]
+        batch = f"rungs:{self._book.next_version()}" if firings else ""
+        await act.save_transition(
+            TransitionInput(case_id=self._inp.case_id, obligations=effects.save, firings=firings, batch=batch, **rows)
+        )
+        if firings:
+            self._events_this_run += 1
+            self._notify(Notice(kind="deliver", reason=batch))
 
     async def _carry_out(self, effects: Effects) -> None:
         await self._compute(effects)
@@ -166,19 +179,10 @@ class CaseWorkflow:
 
     async def _fire_due_rungs(self) -> None:
         """Every rung whose time has come, as one batch: supervision records and one SMS per staff member."""
-        firings, effects = self._book.fire(workflow.now())
-        if not firings and not effects.save and not effects.schedule:
-            return
+        effects = Effects()
         await self._compute(effects)
-        batch = f"rungs:{self._book.next_version()}"
-        await self._write(
-            effects,
-            firings=[RungFiring(obligation=f.obligation, rung=f.rung, overdue=f.overdue) for f in firings],
-            batch=batch,
-        )
-        if firings:
-            self._events_this_run += 1
-            self._notify(Notice(kind="deliver", reason=batch))
+        if effects.save:
+            await self._write(effects)
 
     def _notify(self, notice: Notice) -> None:
         self._state.pending_notices.append(notice)

@@ -58,9 +58,9 @@ class Case:
         return self.run(self.book.event(name, now, ref=ref), now)
 
     def fire(self, now: datetime) -> list[Firing]:
-        firings, effects = self.book.fire(now)
+        effects = self.book.fire(now)
         self.run(effects, now)
-        return firings
+        return effects.firings
 
     def ob(self, ob_id: str) -> Obligation:
         return next(o for o in self.book.state.obligations if o.id == ob_id)

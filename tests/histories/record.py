@@ -29,6 +29,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from api.updates import execute_update
 from contracts.case import RECORD_NODE
 from core.codec import data_converter
 from core.settings import DEV_PAYLOAD_KEY
@@ -67,7 +68,9 @@ class Case:
     async def update_node(self, key: str, type_: str, occurred_at: datetime) -> None:
         """Send a node straight to the workflow's update: a repeated key the API would answer from its database."""
         inp = RecordNodeInput(idempotency_key=key, type=type_, occurred_at=occurred_at, recorded_by="handler")
-        await self.client.get_workflow_handle(self.workflow_id).execute_update(RECORD_NODE, inp, result_type=NodeResult)
+        handle = self.client.get_workflow_handle(self.workflow_id)
+        update_id = f"{self.workflow_id}:{key}:direct"
+        await execute_update(handle, RECORD_NODE, inp, id=update_id, result_type=NodeResult, rpc_timeout=timedelta(30))
         await self.quiet()
 
     async def quiet(self) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 import operator
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from functools import partial
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from api.history import case_history
+from api.updates import execute_update
 from contracts.case import RECORD_NODE
 from domain.clock import BEIJING
 from domain.models import CaseState, NodeResult, RecordNodeInput
@@ -22,7 +24,11 @@ TYPES = ("notice_issued", "network_inquiry", "freeze", "seizure", "deduction", "
 
 async def record(handle: WorkflowHandle, key: str, type_: str, at: datetime) -> NodeResult:
     inp = RecordNodeInput(idempotency_key=key, type=type_, occurred_at=at, recorded_by="handler")
-    return await handle.execute_update(RECORD_NODE, inp, result_type=NodeResult)
+    # The dev server here continues runs as new every few events: an update that lands as one does is sent again.
+    update_id = f"{handle.id}:{key}:{uuid.uuid4()}"
+    return await execute_update(
+        handle, RECORD_NODE, inp, id=update_id, result_type=NodeResult, rpc_timeout=timedelta(seconds=30)
+    )
 
 
 async def record_in_runs(
