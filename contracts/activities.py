@@ -34,21 +34,27 @@ SMS_RETRY = RetryPolicy(
 # Masking is retried until every public list confirms; the mask-5wd ladder escalates meanwhile (seed 002 第十二条).
 MASK_RETRY = RetryPolicy(initial_interval=timedelta(minutes=1), maximum_interval=timedelta(hours=1))
 DB_TIMEOUT = timedelta(seconds=30)
+# A local activity still failing after this waits for its next attempt on a durable timer, outside the workflow
+# task: a database outage does not hold a workflow task (or a worker's shutdown) open.
+LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
 SMS_TIMEOUT = timedelta(minutes=2)
 
 R = TypeVar("R")
 
 
 async def _local(name: str, arg: object, result_type: type[R], summary: str) -> R:
-    """A transition's own short step (its periods, its rows): a local activity, run by the worker that runs the
-    workflow task, so an update costs no extra round trip through the server. Retried until it succeeds; the
-    writes are keyed and versioned, so a retry changes nothing twice."""
+    """A short computation of the transition (its periods): a local activity, run by the worker that runs the
+    workflow task, so it costs no round trip through the server. Only for steps without effects worth keeping:
+    a workflow task that fails after it ran (an update that landed as the run continued as new) runs it again,
+    and its result is recorded only with the task that succeeds. Writes stay ordinary activities, scheduled only
+    once the workflow task that decided them is recorded."""
     return await workflow.execute_local_activity(
         name,
         arg,
         result_type=result_type,
         start_to_close_timeout=DB_TIMEOUT,
         retry_policy=DB_RETRY,
+        local_retry_threshold=LOCAL_RETRY_THRESHOLD,
         summary=summary,
     )
 
@@ -81,7 +87,7 @@ async def save_transition(inp: TransitionInput) -> None:
     parts += [f"督办 {len(inp.firings)}" if inp.firings else "", "立案" if inp.opened else ""]
     parts += ["结案" if inp.closing else "", "申请" if inp.extension else "", "指定承办人" if inp.assignment else ""]
     summary = "写入 (read model) " + " ".join(p for p in parts if p)
-    await _local(SAVE_TRANSITION, inp, type(None), summary)
+    await _db(SAVE_TRANSITION, inp, type(None), summary)
 
 
 async def send_notice(case_id: str, notice: Notice) -> None:
