@@ -102,6 +102,13 @@ class CaseInput(BaseModel):
     state: CaseState | None = None
 
 
+class CalendarChangedInput(BaseModel):
+    """An administrator entered or changed the holiday schedule of ``year`` (None: deadlines computed on weekends
+    alone are recomputed)."""
+
+    year: int | None = None
+
+
 class OpenCaseInput(BaseModel):
     """The filing update sent with update-with-start: filing twice lands on the same workflow."""
 

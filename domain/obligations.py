@@ -214,9 +214,15 @@ class ObligationBook:
         term.length += months
         return Effects(schedule=[term])
 
-    def unconfirmed(self) -> Effects:
-        """Deadlines computed without a year's holiday schedule, to recompute once it is entered."""
-        return Effects(schedule=[ob for ob in self.open() if not ob.confirmed])
+    def calendar_changed(self, years: set[int]) -> Effects:
+        """A holiday schedule entered or changed: recompute every open deadline whose period touches one of those
+        years, and every one computed without a year's schedule (an empty ``years`` means those alone)."""
+
+        def touches(ob: Obligation) -> bool:
+            first, last = beijing_date(ob.start).year, beijing_date(ob.due_at).year
+            return any(first <= y <= last for y in years)
+
+        return Effects(schedule=[ob for ob in self.open() if not ob.confirmed or touches(ob)])
 
     def install(self, obligations: list[Obligation], schedules: list[Schedule], now: datetime) -> Effects:
         """Put computed periods in place: drafts join the book, moved deadlines re-arm their ladder."""

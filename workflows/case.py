@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         AssignInput,
         Assignment,
         AssignResult,
+        CalendarChangedInput,
         CaseClosing,
         CaseInput,
         CaseState,
@@ -76,6 +77,7 @@ class CaseWorkflow:
         self._events_this_run = 0
         self._changed = False  # the book changed outside the main loop: recompute the next wake-up
         self._calendar_changed = False
+        self._calendar_years: set[int] = set()  # years whose schedule was entered since the last recompute
         self._visible: tuple[object, ...] | None = None
         self._recording: set[str] = set()  # idempotency keys whose node is being recorded now
         self._masking: asyncio.Task[None] | None = None
@@ -94,8 +96,8 @@ class CaseWorkflow:
             async with self._lock:
                 await self._fire_due_rungs()
                 if self._calendar_changed:
-                    self._calendar_changed = False
-                    await self._carry_out(self._book.unconfirmed())
+                    years, self._calendar_years, self._calendar_changed = self._calendar_years, set(), False
+                    await self._carry_out(self._book.calendar_changed(years))
                 await self._publish_visibility()
             await self._wait_for_something()
             if self._finished():
@@ -540,9 +542,11 @@ class CaseWorkflow:
             await self._carry_out(self._book.event("restored", workflow.now()))
 
     @workflow.signal(name=CALENDAR_CHANGED)
-    def calendar_changed(self) -> None:
-        """An administrator entered a holiday schedule: deadlines computed on weekends alone are recomputed."""
+    def calendar_changed(self, inp: CalendarChangedInput | None = None) -> None:
+        """An administrator entered or changed a year's holiday schedule: the deadlines it may move are recomputed."""
         self._calendar_changed = True
+        if inp is not None and inp.year is not None:
+            self._calendar_years.add(inp.year)
 
     @workflow.query(name="state")
     def state(self) -> CaseState:

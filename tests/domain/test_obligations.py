@@ -159,9 +159,20 @@ def test_a_schedule_entered_later_confirms_the_deadlines_computed_on_weekends() 
     term = case.ob("term-6m")
     assert not term.confirmed  # 2027 is not published in chinese-calendar 1.11
     case.calendar = Calendar([ScheduledDay.of(date(2027, 6, 1), "holiday", "假日")])
-    case.run(case.book.unconfirmed(), at("2026-12-02"))
+    case.run(case.book.calendar_changed(set()), at("2026-12-02"))
     assert case.ob("term-6m").confirmed
     assert case.ob("term-6m").due_at.date() == date(2027, 6, 2)  # 2027-06-01 is now a holiday
+
+
+def test_a_changed_schedule_moves_every_deadline_in_that_year_even_confirmed_ones() -> None:
+    case = Case(date(2026, 3, 2))
+    case.file(at("2026-03-02"))
+    assert case.ob("investigate-1m").confirmed and case.ob("investigate-1m").due_at.date() == date(2026, 4, 2)
+    case.calendar = Calendar([ScheduledDay.of(date(2026, 4, 2), "holiday", "假日")], published=False)
+    case.run(case.book.calendar_changed({2026}), at("2026-03-03"))
+    assert case.ob("investigate-1m").due_at.date() == date(2026, 4, 3)
+    unchanged = case.book.calendar_changed({2030})
+    assert unchanged.schedule == []
 
 
 def test_closure_ends_the_clocks_records_lateness_and_opens_masking_and_query() -> None:
