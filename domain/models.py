@@ -67,6 +67,9 @@ class Notice(BaseModel):
     node_id: str | None = None
 
 
+RECENT_KEYS = 200  # idempotency keys a continued run still answers itself
+
+
 class CaseState(BaseModel):
     """Everything a run hands to the next one at continue-as-new (ARCHITECTURE.md decision 7)."""
 
@@ -86,6 +89,20 @@ class CaseState(BaseModel):
     pending_notices: list[Notice] = Field(default_factory=list)  # SMS not yet sent
     masking: bool = False  # closure asked the public lists to mask the case; not yet confirmed
     closed_at: AwareDatetime | None = None
+
+    def carried(self, *, recent: int = RECENT_KEYS) -> CaseState:
+        """What the next run needs (decision 7): open obligations, pending requests and notices, and the most
+        recent idempotency keys (requests for a superior's decision are few and all kept) — not a record of every node, met deadline or decided request, which the read
+        model and the history keep. A repeat of an older key is answered from the read model by the API. So a
+        five-year case carries about the same state as a new one, far from the payload limit."""
+        book = self.book.model_copy(update={"obligations": [ob for ob in self.book.obligations if ob.status == "open"]})
+        return self.model_copy(
+            update={
+                "book": book,
+                "processed": dict(list(self.processed.items())[-recent:]),
+                "feedback_done": dict(list(self.feedback_done.items())[-recent:]),
+            }
+        )
 
 
 class CaseInput(BaseModel):

@@ -112,7 +112,7 @@ class CaseWorkflow:
             elif self._should_continue_as_new():
                 # Notices still pending ride along in the state: the next run sends them (the outbox dedupes).
                 await workflow.wait_condition(lambda: workflow.all_handlers_finished() and not self._state.masking)
-                workflow.continue_as_new(inp.model_copy(update={"state": self._state}))
+                workflow.continue_as_new(inp.model_copy(update={"state": self._state.carried()}))
 
     async def _file(self) -> None:
         """Filing: the case is open in the read model with its clocks, listed as unfinished, and the applicants
