@@ -1,4 +1,5 @@
-"""Demo data (development only, API.md): a court tree and one user per role in each basic court."""
+"""Demo data (development only, API.md): a court tree, one user per role in each basic court, and the high court's
+administrator (``high_admin``), who alone enters holiday schedules."""
 
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ ROLES = (
     ("supervisor", "吴审管"),
     ("admin", "孙信息"),
 )
+
+# Users of the upper courts: the administrator of the high court keeps the holiday calendar of every court below it.
+# username, role, demo name, court
+UPPER_COURT_USERS = (("high_admin", "admin", "钱信息", "YN"),)
 
 
 def _court_path(code: str) -> str:
@@ -92,6 +97,23 @@ async def seed(session: AsyncSession) -> int:
                 )
             )
             created += 1
+    for ri, (username, role, person, court_code) in enumerate(UPPER_COURT_USERS, 1):
+        if await session.scalar(select(Staff).where(Staff.username == username)) is not None:
+            continue
+        office, mobile = _phones(0, ri)
+        session.add(
+            Staff(
+                username=username,
+                password_hash=password_hash,
+                name=person,
+                role=role,
+                court_code=court_code,
+                office_phone=office,
+                mobile=mobile,
+                active=True,
+            )
+        )
+        created += 1
     await session.commit()
     return created
 

@@ -20,6 +20,7 @@ from db.models import (
     Staff,
 )
 from domain.calendar import Calendar, ScheduledDay
+from domain.clock import start_of_day
 from domain.guard import CaseView
 from domain.rules import RuleSet
 
@@ -358,16 +359,22 @@ async def obligation_of_case(session: AsyncSession, *, case_id: str, obligation_
     )
 
 
-async def workflows_with_unconfirmed_obligations(session: AsyncSession, *, due_from: dt.datetime) -> Sequence[str]:
-    """Workflows of open cases with an open obligation computed on weekends alone, due at or after ``due_from``."""
+async def workflows_depending_on_year(session: AsyncSession, *, year: int) -> Sequence[str]:
+    """Workflows with an open obligation whose period touches ``year`` (opened before the year ends, due on or after
+    it begins), or that was computed on weekends alone and is due on or after it begins: a holiday schedule entered
+    or changed for ``year`` may move their deadlines (DOMAIN.md → Time).
+
+    ``opened_at`` stands for the period's start, which a stay only moves later: the span can only be wider, so no
+    case is missed. Closed cases count too while an obligation is open (the 终本 follow-up, the masking)."""
+    begins, ends = start_of_day(dt.date(year, 1, 1)), start_of_day(dt.date(year + 1, 1, 1))
     rows = await session.scalars(
         select(Case.workflow_id)
         .join(ObligationRow, ObligationRow.case_id == Case.id)
         .where(
-            Case.status == "open",
+            Case.status != "filing",
             ObligationRow.status == "open",
-            ObligationRow.confirmed.is_(False),
-            ObligationRow.due_at >= due_from,
+            ObligationRow.due_at >= begins,
+            (ObligationRow.opened_at < ends) | ObligationRow.confirmed.is_(False),
         )
         .distinct()
         .order_by(Case.workflow_id)

@@ -15,7 +15,7 @@ from typing import Literal
 
 from chinese_calendar import constants as _published
 
-from domain.errors import InvalidInput
+from domain.errors import Forbidden, InvalidInput
 
 DayKind = Literal["holiday", "workday"]
 Source = Literal["published", "entered", "unknown"]
@@ -95,6 +95,18 @@ PUBLISHED_LAST_YEAR = max(_PUBLISHED)
 def published_schedule(year: int) -> YearSchedule | None:
     """The schedule the chinesecalendar package publishes for a year, if it covers it."""
     return _PUBLISHED.get(year)
+
+
+def check_enterable(year: int) -> None:
+    """Only a year after the published ones is entered or changed: a published State Council schedule is read-only
+    for everyone, and an earlier year has no open deadline left to confirm (DOMAIN.md → Time)."""
+    if year <= PUBLISHED_LAST_YEAR:
+        why = "已由国务院公布" if published_schedule(year) is not None else "早于已公布的年份"
+        raise Forbidden(
+            f"{year}年的节假日安排{why}，不能录入或修改；只能录入{PUBLISHED_LAST_YEAR + 1}年及以后的安排"
+            " (published schedules are read-only)",
+            kind="ScheduleReadOnly",
+        )
 
 
 def check_schedule(year: int, days: Iterable[ScheduledDay]) -> list[ScheduledDay]:

@@ -107,12 +107,21 @@ def check_zhongben_request(rules: RuleSet, case: CaseView, *, reason: str) -> No
         raise Conflict("已有待审批的终本申请", kind="ExtensionPending")
 
 
-def check_decider(rules: RuleSet, *, kind: str, role: str) -> None:
+_DECISIONS = {"assignment": "指定承办人", "calendar": "录入或修改节假日安排"}
+_COURT_LEVELS = {"high": "高级人民法院", "intermediate": "中级人民法院", "basic": "基层人民法院"}
+
+
+def check_decider(rules: RuleSet, *, kind: str, role: str, court_level: str | None = None) -> None:
     """Who decides what is rule data: the president or vice president a term extension, the bureau chief a 终本
-    exception, the bureau chief or vice president an assignment (法发〔2006〕35号; seed 003; seed 004)."""
+    exception, the bureau chief or vice president an assignment, an administrator of a high court the holiday
+    schedule (法发〔2006〕35号; seed 003; seed 004; DOMAIN.md → roles). ``court_level``: the decider's court's."""
+    what = _DECISIONS.get(kind, "审批此类申请")
     if role not in rules.deciders.get(kind, ()):
-        names = {"assignment": "指定承办人"}
-        raise Forbidden(f"您无权{names.get(kind, '审批此类申请')}", kind="RoleNotAllowed")
+        raise Forbidden(f"您无权{what}", kind="RoleNotAllowed")
+    levels = rules.decider_courts.get(kind)
+    if levels is not None and court_level not in levels:
+        courts = "、".join(_COURT_LEVELS.get(level, level) for level in levels)
+        raise Forbidden(f"只有{courts}可以{what}，本院无此权限", kind="CourtNotAllowed")
 
 
 def check_pending_decision(case: CaseView) -> None:

@@ -98,14 +98,18 @@ class RuleSet:
     extension_node: str = "term_change"  # tells the applicant the term moved (seed 001 第三条)
     zhongben: ZhongbenConditions = ZhongbenConditions()
     # Who decides what (法发〔2006〕35号: the president or vice president extends the term; seed 003: the
-    # bureau chief approves a 终本 that misses conditions; seed 004: the bureau chief assigns cases).
+    # bureau chief approves a 终本 that misses conditions; seed 004: the bureau chief assigns cases; DOMAIN.md →
+    # roles: administrators keep the calendars). The holiday schedule moves every court's deadlines, so only an
+    # administrator of a high court enters or changes it (``decider_courts``: the court levels a kind needs).
     deciders: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: {
             "extension": ("president", "vice_president"),
             "zhongben": ("bureau_chief",),
             "assignment": ("bureau_chief", "vice_president"),
+            "calendar": ("admin",),
         }
     )
+    decider_courts: dict[str, tuple[str, ...]] = field(default_factory=lambda: {"calendar": ("high",)})
 
     def rule(self, rule_id: str) -> Rule:
         for r in self.rules:

@@ -21,11 +21,13 @@ from api.errors import ERROR_RESPONSES
 from contracts.case import CALENDAR_CHANGED
 from db import queries
 from db.models import CalendarAlert, CalendarAudit, HolidaySchedule
-from domain.calendar import PUBLISHED_LAST_YEAR, ScheduledDay, Source, check_schedule
-from domain.clock import start_of_day
+from domain import guard
+from domain.calendar import PUBLISHED_LAST_YEAR, ScheduledDay, Source, check_enterable, check_schedule
 from domain.errors import Conflict, Unavailable
+from domain.models import CalendarChangedInput
 from domain.period_models import MAX_LENGTH, Unit
 from domain.periods import compute_period
+from domain.rules import CURRENT_VERSION, rule_set
 
 router = APIRouter(prefix="/api", tags=["calendar"], responses=ERROR_RESPONSES)
 
@@ -93,21 +95,19 @@ class AuditsOut(BaseModel):
 
 
 async def notify_schedule_entered(client: Client, session: AsyncSession, year: int) -> None:
-    """Signals the workflows of open cases that ``year``'s schedule was entered, so they recompute their deadlines.
+    """Signals every workflow whose deadlines may depend on ``year``'s schedule (``calendar_changed`` with the
+    year): each recomputes its open deadlines whose period touches that year, and those computed on weekends alone.
 
-    Only cases with an open deadline computed on weekends alone that could reach into ``year``; a workflow that is
-    gone (ended, or deleted by retention) has nothing to recompute.
-    """
-    workflow_ids = await queries.workflows_with_unconfirmed_obligations(
-        session, due_from=start_of_day(date(year, 1, 1))
-    )
+    A workflow that is gone (ended, or deleted by retention) has nothing to recompute."""
+    workflow_ids = await queries.workflows_depending_on_year(session, year=year)
+    await session.commit()  # no connection held while the signals go out
     batch = 50  # signals in flight at once
     failed = 0
 
     async def signal(workflow_id: str) -> None:
         nonlocal failed
         try:
-            await client.get_workflow_handle(workflow_id).signal(CALENDAR_CHANGED)
+            await client.get_workflow_handle(workflow_id).signal(CALENDAR_CHANGED, CalendarChangedInput(year=year))
         except RPCError as e:
             if e.status != RPCStatusCode.NOT_FOUND:
                 failed += 1
@@ -188,8 +188,11 @@ def _as_json(days: list[ScheduledDay]) -> list[dict[str, str]]:
 async def put_schedule(
     year: Year, body: ScheduleIn, staff: CurrentStaff, session: SessionDep, client: TemporalDep
 ) -> ScheduleOut:
-    """Enter a year's schedule (administrators); replaces the year's days, audited, resolves the year's alert."""
-    require_role(staff, "admin")
+    """Enter or change the schedule of a year after the published ones (an administrator of a high court: it moves
+    every court's deadlines); replaces the year's days, audited, resolves the year's alert, and signals every case
+    whose deadlines depend on the year."""
+    guard.check_decider(rule_set(CURRENT_VERSION), kind="calendar", role=staff.role, court_level=staff.court.level)
+    check_enterable(year)
     days = check_schedule(
         year,
         [ScheduledDay(d.day, "holiday", d.name) for d in body.holidays]

@@ -96,9 +96,9 @@ async def test_entered_schedule_confirms_periods_resolves_the_alert_and_is_audit
     assert [(a["year"], a["open"]) for a in alerts] == [(UNPUBLISHED, True)]
     assert "2027" in alerts[0]["message"]
 
-    r = await api.as_("admin", "PUT", f"/api/calendar/{UNPUBLISHED}", json=NEW_YEAR_2027)
+    r = await api.as_("high_admin", "PUT", f"/api/calendar/{UNPUBLISHED}", json=NEW_YEAR_2027)
     assert r.status_code == 200, r.text
-    assert (r.json()["source"], r.json()["confirmed"], r.json()["entered_by"]) == ("entered", True, "admin")
+    assert (r.json()["source"], r.json()["confirmed"], r.json()["entered_by"]) == ("entered", True, "high_admin")
     assert [d["day"] for d in r.json()["holidays"]] == ["2027-01-01", "2027-01-02", "2027-01-03"]
 
     period = await api.as_(
@@ -107,14 +107,14 @@ async def test_entered_schedule_confirms_periods_resolves_the_alert_and_is_audit
     assert (period.json()["last_day"], period.json()["confirmed"]) == ("2027-01-04", True)
 
     alerts = (await api.as_("admin", "GET", "/api/calendar/alerts")).json()["items"]
-    assert [(a["year"], a["open"], a["resolved_by"]) for a in alerts] == [(UNPUBLISHED, False, "admin")]
+    assert [(a["year"], a["open"], a["resolved_by"]) for a in alerts] == [(UNPUBLISHED, False, "high_admin")]
 
-    again = await api.as_("admin", "PUT", f"/api/calendar/{UNPUBLISHED}", json=NEW_YEAR_2027)
+    again = await api.as_("high_admin", "PUT", f"/api/calendar/{UNPUBLISHED}", json=NEW_YEAR_2027)
     assert again.status_code == 200  # the same schedule again changes nothing and audits nothing
     changed = {**NEW_YEAR_2027, "workdays": [{"day": "2027-01-09", "name": "元旦调休"}]}
-    assert (await api.as_("admin", "PUT", f"/api/calendar/{UNPUBLISHED}", json=changed)).status_code == 200
+    assert (await api.as_("high_admin", "PUT", f"/api/calendar/{UNPUBLISHED}", json=changed)).status_code == 200
     audit = (await api.as_("admin", "GET", f"/api/calendar/{UNPUBLISHED}/audit")).json()["items"]
-    assert [a["who"] for a in audit] == ["admin", "admin"]
+    assert [a["who"] for a in audit] == ["high_admin", "high_admin"]
     assert audit[0]["change"]["source_before"] == "unknown"
     assert len(audit[0]["change"]["added"]) == 3
     assert audit[1]["change"]["added"] == [{"day": "2027-01-09", "kind": "workday", "name": "元旦调休"}]
@@ -133,17 +133,19 @@ async def test_bad_schedules_are_refused_with_the_reason(api: Api) -> None:
         ({"holidays": [{"day": "2027-02-30"}]}, "InvalidInput"),
     ]
     for body, kind in cases:
-        r = await api.as_("admin", "PUT", f"/api/calendar/{UNPUBLISHED}", json=body)
+        r = await api.as_("high_admin", "PUT", f"/api/calendar/{UNPUBLISHED}", json=body)
         assert r.status_code == 422, (body, r.text)
         assert r.json()["error"] == kind, (body, r.text)
     assert (await api.as_("admin", "GET", f"/api/calendar/{UNPUBLISHED}")).json()["source"] == "unknown"
 
 
-async def test_an_entered_schedule_replaces_a_published_year_and_the_audit_keeps_what_it_replaced(api: Api) -> None:
+async def test_a_published_year_is_read_only_even_for_the_high_court(api: Api) -> None:
+    """A basic court's administrator once cut 2026 to one holiday for every court: published years are read-only."""
     body = {"holidays": [{"day": "2026-01-01", "name": "元旦"}]}
-    r = await api.as_("admin", "PUT", "/api/calendar/2026", json=body)
-    assert r.status_code == 200, r.text
-    assert (r.json()["source"], r.json()["workdays"]) == ("entered", [])
-    audit = (await api.as_("admin", "GET", "/api/calendar/2026/audit")).json()["items"]
-    assert audit[0]["change"]["source_before"] == "published"
-    assert {"day": "2026-10-01", "kind": "holiday", "name": "国庆节"} in audit[0]["change"]["removed"]
+    for user in ("high_admin", "admin", "admin2"):
+        r = await api.as_(user, "PUT", "/api/calendar/2026", json=body)
+        assert r.status_code == 403, (user, r.text)
+    after = (await api.as_("admin", "GET", "/api/calendar/2026")).json()
+    assert after["source"] == "published"
+    assert {"day": "2026-10-01", "name": "国庆节"} in after["holidays"]
+    assert (await api.as_("admin", "GET", "/api/calendar/2026/audit")).json()["items"] == []

@@ -1,0 +1,49 @@
+"""Who decides what is rule data (domain/rules.py ``deciders``), checked in one place (domain/guard.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain import guard
+from domain.calendar import PUBLISHED_LAST_YEAR, check_enterable
+from domain.errors import Forbidden
+from domain.rules import CURRENT_VERSION, rule_set
+
+RULES = rule_set(CURRENT_VERSION)
+
+
+@pytest.mark.parametrize(
+    ("kind", "allowed"),
+    [
+        ("extension", {"president", "vice_president"}),
+        ("zhongben", {"bureau_chief"}),
+        ("assignment", {"bureau_chief", "vice_president"}),
+    ],
+)
+def test_each_kind_of_decision_has_its_deciders(kind: str, allowed: set[str]) -> None:
+    roles = ("registrar", "handler", "clerk", "bureau_chief", "vice_president", "president", "discipline", "admin")
+    for role in roles:
+        if role in allowed:
+            guard.check_decider(RULES, kind=kind, role=role)
+        else:
+            with pytest.raises(Forbidden):
+                guard.check_decider(RULES, kind=kind, role=role)
+
+
+def test_only_a_high_court_administrator_keeps_the_calendar() -> None:
+    guard.check_decider(RULES, kind="calendar", role="admin", court_level="high")
+    for level in ("intermediate", "basic", None):
+        with pytest.raises(Forbidden) as refused:
+            guard.check_decider(RULES, kind="calendar", role="admin", court_level=level)
+        assert refused.value.kind == "CourtNotAllowed"
+    with pytest.raises(Forbidden) as refused:
+        guard.check_decider(RULES, kind="calendar", role="president", court_level="high")
+    assert refused.value.kind == "RoleNotAllowed"
+
+
+def test_published_and_earlier_years_are_read_only() -> None:
+    check_enterable(PUBLISHED_LAST_YEAR + 1)
+    for year in (PUBLISHED_LAST_YEAR, 2010, 1999):
+        with pytest.raises(Forbidden) as refused:
+            check_enterable(year)
+        assert refused.value.kind == "ScheduleReadOnly"
