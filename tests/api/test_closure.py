@@ -151,3 +151,34 @@ async def test_the_follow_up_inquiry_is_recorded_on_the_closed_zhongben_case_unt
         lambda r: {o["obligation_id"]: o["status"] for o in r.json()["obligations"]}.get("zhongben-5y:2") == "ended",
     )
     assert [n["type"] for n in case.json()["nodes"]].count("network_inquiry") == 1
+
+
+async def test_who_decides_follows_the_request_kind_on_either_decision_endpoint(api: Api) -> None:
+    """Issue 9 item 2: the president approved a 终本 exception through the extensions decision endpoint. Whatever
+    the path, the president or vice president decides extensions only, the bureau chief 终本 exceptions only, and a
+    refused decider changes nothing."""
+    case_id = (await api.as_("registrar", "POST", "/api/cases", json=case_body())).json()["case_id"]
+    zb = await api.as_("handler", "POST", f"/api/cases/{case_id}/zhongben-requests", json={"reason": "确无财产"})
+    assert zb.status_code == 201, zb.text
+    ext = await api.as_("handler", "POST", f"/api/cases/{case_id}/extensions", json={"months": 3, "reason": "拍卖中"})
+    assert ext.status_code == 201, ext.text
+    before = (await api.as_("handler", "GET", f"/api/cases/{case_id}")).json()
+    approve = {"approve": True, "note": "同意"}
+
+    for path in ("extensions", "zhongben-requests"):
+        for user in ("president", "vice_president"):
+            url = f"/api/cases/{case_id}/{path}/{zb.json()['id']}/decision"
+            r = await api.as_(user, "POST", url, json=approve)
+            assert (r.status_code, r.json()["error"]) == (403, "RoleNotAllowed"), (path, user, r.text)
+        url = f"/api/cases/{case_id}/{path}/{ext.json()['id']}/decision"
+        r = await api.as_("bureau_chief", "POST", url, json=approve)
+        assert (r.status_code, r.json()["error"]) == (403, "RoleNotAllowed"), (path, r.text)
+
+    listed = (await api.as_("handler", "GET", f"/api/cases/{case_id}/extensions")).json()["items"]
+    assert [(e["status"], e["decided_by"]) for e in listed] == [("pending", None), ("pending", None)]
+    refused = await _zhongben(api, case_id, "zb-after-refusals")
+    assert refused["status"] == 422 and refused["error"] == "ZhongbenConditionsUnmet", refused
+    after = (await api.as_("handler", "GET", f"/api/cases/{case_id}")).json()
+    term = [o["due_at"] for o in before["obligations"] if o["rule"] == "term-6m"]
+    assert [o["due_at"] for o in after["obligations"] if o["rule"] == "term-6m"] == term
+    assert [n["type"] for n in after["nodes"]] == [n["type"] for n in before["nodes"]]
