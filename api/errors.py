@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from domain.errors import YgError
+from domain.errors import TooManyAttempts, YgError
 
 
 class ErrorBody(BaseModel):
@@ -26,6 +26,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found / 不存在"),
         (409, "Conflict, e.g. a closed case / 冲突"),
         (422, "Invalid input / 输入有误"),
+        (429, "Too many failed logins, retry after Retry-After seconds / 登录失败次数过多"),
         (503, "Temporal unavailable / 服务暂不可用"),
     )
 }
@@ -51,6 +52,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(YgError)
     async def _yg(_: Request, e: YgError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
+        if isinstance(e, TooManyAttempts):
+            headers = {"Retry-After": str(e.retry_after)}
         return _body(e.kind, e.detail, e.status, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import throttle
 from api.schemas import PortalLoginIn, Token
 from api.security import ALGORITHM
 from db import queries
-from db.models import Case, Party
+from db.models import Case, Party, PortalLoginFailure
 from domain.case_numbers import parse_case_number
 from domain.clock import beijing_date, format_day
-from domain.errors import Forbidden, InvalidInput, NotAuthenticated, YgError
+from domain.errors import Forbidden, InvalidInput, NotAuthenticated
 from domain.phones import normalise
 from domain.secrets import hashed, verified
 
@@ -33,11 +34,6 @@ PORTAL_ROLES = ("applicant", "agent")
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
 WRONG_LOGIN = "案号、证件号码、手机号码或查询码不正确 (wrong login data)"
-
-
-class TooManyAttempts(YgError):
-    status = 429
-    kind = "TooManyAttempts"
 
 
 @dataclass(frozen=True)
@@ -134,14 +130,15 @@ async def _decoy_hash() -> str:
 
 
 async def portal_login(session: AsyncSession, body: PortalLoginIn, *, secret: str) -> Token:
-    """Check the four items; one generic answer for any mismatch, and a limit on failures (seed 001 第九条)."""
+    """Check the four items; one generic answer for any mismatch, and a limit on failures (seed 001 第九条) that is
+    counted before the query code is checked, so concurrent guesses cannot exceed it (api/throttle.py)."""
     number, id_number = _case_number(body.case_number), _id_number(body.id_number)
     phone, code = normalise(body.phone), body.query_code.strip().upper()
-    key = hashlib.sha256(f"{number}\n{id_number}".encode()).hexdigest()
+    key = throttle.key_of(number, id_number)
     now = datetime.now(UTC)
-    if await queries.portal_failures_since(session, key=key, since=now - FAILURE_WINDOW) >= MAX_FAILURES:
-        minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-        raise TooManyAttempts(f"登录失败次数过多，请{minutes}分钟后再试 (too many failed attempts)")
+    attempt = await throttle.begin(
+        session, PortalLoginFailure, [throttle.Limit(key, MAX_FAILURES, FAILURE_WINDOW)], now=now
+    )
     case = await queries.case_by_number(session, case_number=number)
     candidates = [
         p
@@ -159,11 +156,8 @@ async def portal_login(session: AsyncSession, body: PortalLoginIn, *, secret: st
     if not candidates:
         await verified(await _decoy_hash(), code)
     if case is None or party is None:
-        await queries.prune_portal_failures(session, before=now - FAILURE_WINDOW)
-        await queries.add_portal_failure(session, key=key, at=now)
-        await session.commit()
+        await throttle.failed(session, attempt, window=FAILURE_WINDOW, now=now)
         raise NotAuthenticated(WRONG_LOGIN, kind="WrongCredentials")
+    await throttle.succeeded(session, attempt, clear=[key])
     check_query_open(case, now)
-    await queries.clear_portal_failures(session, key=key)
-    await session.commit()
     return Token(access_token=issue_party_token(party, secret=secret), expires_in=PORTAL_TOKEN_MINUTES * 60)

@@ -99,6 +99,9 @@ class Case(Base):
     # The rule set it was filed under (domain/rules.py): its workflow and the API's guard apply that one. Filing
     # writes it; the server default is the version every case filed before the column existed was filed under.
     rule_version: Mapped[str] = mapped_column(String(16), server_default="2026.1")
+    # The fingerprint of the filing's body (api/idempotency.py): filing the number again with other data is refused
+    # instead of dropping it. None: filed before it was kept (migration 0011); such a repeat returns the case.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     court: Mapped[Court] = relationship(lazy="joined")
     handler: Mapped[Staff | None] = relationship(foreign_keys=[handler_id], lazy="joined")
@@ -345,3 +348,42 @@ class PortalLoginFailure(Base):
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (Index("ix_portal_login_failures_key_at", "key", "at"),)
+
+
+# --- access and abuse (issue 9) ---
+
+
+class StaffLoginFailure(Base):
+    """A staff login attempt, kept to throttle password guessing per username and per client address (api/security.py):
+    keyed by a hash of either, so the table holds neither. Judged wrong ones stay for the window."""
+
+    __tablename__ = "staff_login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (Index("ix_staff_login_failures_key_at", "key", "at"),)
+
+
+class RevokedToken(Base):
+    """A staff token ended by logout before it expires (its ``jti``): refused on every request until it would have
+    expired anyway, then forgotten."""
+
+    __tablename__ = "revoked_tokens"
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IdempotencyKey(Base):
+    """An ``Idempotency-Key`` claimed on a case with the fingerprint of its request's body, before the case's
+    workflow is asked (api/idempotency.py): the same key with another body is refused (409), and of identical
+    requests sent at once exactly one is the first (201), the others repeats (200)."""
+
+    __tablename__ = "idempotency_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    scope: Mapped[str] = mapped_column(String(16))  # node | extension | zhongben | feedback | assignment
+    key: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the canonical JSON body
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __table_args__ = (UniqueConstraint("case_id", "scope", "key", name="uq_idempotency_keys_case_scope_key"),)

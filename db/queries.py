@@ -200,7 +200,7 @@ from datetime import datetime  # noqa: E402
 
 from sqlalchemy import delete, update  # noqa: E402
 
-from db.models import Feedback, PortalLoginFailure  # noqa: E402
+from db.models import Feedback, PortalLoginFailure, StaffLoginFailure  # noqa: E402
 
 
 async def feedback_of_case(session: AsyncSession, *, case_id: str) -> Sequence[Feedback]:
@@ -242,23 +242,40 @@ async def disclosed_nodes_of_case(session: AsyncSession, *, case_id: str) -> Seq
     return (await session.scalars(query.order_by(Node.seq))).all()
 
 
-async def portal_failures_since(session: AsyncSession, *, key: str, since: datetime) -> int:
-    query = select(func.count()).where(PortalLoginFailure.key == key, PortalLoginFailure.at > since)
-    return int(await session.scalar(query) or 0)
+# Failed logins: a party's (portal_login_failures) or a staff member's (staff_login_failures), by hashed key.
+LoginFailureModel = type[PortalLoginFailure] | type[StaffLoginFailure]
 
 
-async def add_portal_failure(session: AsyncSession, *, key: str, at: datetime) -> None:
-    session.add(PortalLoginFailure(key=key, at=at))
+async def add_login_attempts(
+    session: AsyncSession, *, model: LoginFailureModel, keys: Sequence[str], at: datetime
+) -> list[int]:
+    """Record an attempt under each key; returns the rows' ids (the caller commits)."""
+    rows = [model(key=key, at=at) for key in keys]
+    session.add_all(rows)
+    await session.flush()
+    return [row.id for row in rows]
 
 
-async def clear_portal_failures(session: AsyncSession, *, key: str) -> None:
+async def login_attempts_since(
+    session: AsyncSession, *, model: LoginFailureModel, key: str, since: datetime
+) -> list[tuple[int, datetime]]:
+    """The (id, time) of every attempt recorded under ``key`` after ``since``."""
+    rows = await session.execute(select(model.id, model.at).where(model.key == key, model.at > since))
+    return [(row_id, at) for row_id, at in rows.all()]
+
+
+async def delete_login_attempts(session: AsyncSession, *, model: LoginFailureModel, ids: Sequence[int]) -> None:
+    await session.execute(delete(model).where(model.id.in_(list(ids))))
+
+
+async def clear_login_attempts(session: AsyncSession, *, model: LoginFailureModel, key: str) -> None:
     """Forget a key's failures after a good login."""
-    await session.execute(delete(PortalLoginFailure).where(PortalLoginFailure.key == key))
+    await session.execute(delete(model).where(model.key == key))
 
 
-async def prune_portal_failures(session: AsyncSession, *, before: datetime) -> None:
-    """Drop failures too old to count against anyone."""
-    await session.execute(delete(PortalLoginFailure).where(PortalLoginFailure.at < before))
+async def prune_login_attempts(session: AsyncSession, *, model: LoginFailureModel, before: datetime) -> None:
+    """Drop attempts too old to count against anyone."""
+    await session.execute(delete(model).where(model.at < before))
 
 
 # supervision

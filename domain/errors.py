@@ -48,3 +48,14 @@ class CaseClosed(Conflict):
 class Unavailable(YgError):
     status = 503
     kind = "Unavailable"
+
+
+class TooManyAttempts(YgError):
+    """Too many failed logins in a window: the caller waits ``retry_after`` seconds (429 with Retry-After)."""
+
+    status = 429
+    kind = "TooManyAttempts"
+
+    def __init__(self, detail: str, *, retry_after: int, kind: str | None = None) -> None:
+        super().__init__(detail, kind=kind)
+        self.retry_after = retry_after
