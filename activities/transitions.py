@@ -15,11 +15,12 @@ from temporalio import activity
 
 from activities.outbox import Outbox
 from contracts.activities import DELIVER_SMS, SAVE_TRANSITION
-from db import read_model
+from db import queries, read_model
 from db.models import Case, SmsMessage, Staff, SupervisionRecord
 from domain.clock import beijing_date, format_day
 from domain.ladder import LEVELS, RUNG_NAMES, RUNG_ROLES
-from domain.models import DeliverInput, RungFiring, TransitionInput
+from domain.models import DeliverInput, RungFiring, TransitionInput, TransitionResult
+from domain.periods import schedule_period
 from domain.sms import Duty, rung_message
 
 
@@ -29,13 +30,20 @@ class TransitionActivities:
         self._outbox = outbox
 
     @activity.defn(name=SAVE_TRANSITION)
-    async def save_transition(self, inp: TransitionInput) -> None:
-        """Everything one transition changed, in one transaction."""
+    async def save_transition(self, inp: TransitionInput) -> TransitionResult:
+        """Everything one transition changed, in one transaction; a node's lateness is decided here, on the legal
+        calendar, so recording a plain node needs no separate period computation."""
+        late = False
         async with self._sessions.begin() as s:
             if inp.opened:
                 await read_model.mark_case_open(s, case_id=inp.case_id)
             if inp.node is not None:
-                await read_model.save_node(s, case_id=inp.case_id, node=inp.node)
+                node = inp.node
+                if inp.entry is not None:
+                    entry, _ = schedule_period(await queries.working_calendar(s), inp.entry)
+                    late = node.entered_at > entry.due_at
+                    node = node.model_copy(update={"late": late})
+                await read_model.save_node(s, case_id=inp.case_id, node=node)
             if inp.assignment is not None:
                 await _assign(s, inp.case_id, inp.assignment.handler, inp.assignment.clerk)
             if inp.feedback is not None:
@@ -57,6 +65,7 @@ class TransitionActivities:
             "transition saved",
             extra={"case_id": inp.case_id, "obligations": len(inp.obligations), "rungs": len(inp.firings)},
         )
+        return TransitionResult(late=late)
 
     async def _fire(self, s: AsyncSession, case_id: str, batch: str, firings: list[RungFiring]) -> None:
         """A supervision record per rung and recipient, and one SMS per recipient for the whole batch."""

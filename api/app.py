@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import errors, filing
+from api.edge import Edge
 from api.routes import (
     admin,
     auth,
@@ -57,6 +58,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         lifespan=lifespan,
     )
     errors.install(app)
+    # Before any route reads a byte: body limits, NUL and broken text in the URL; around all: the 5xx shape.
+    app.add_middleware(Edge, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
     for module in (
         auth,
         courts,

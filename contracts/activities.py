@@ -12,7 +12,15 @@ from typing import TypeVar
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from domain.models import DeliverInput, Notice, NotifyInput, ScheduleInput, ScheduleResult, TransitionInput
+from domain.models import (
+    DeliverInput,
+    Notice,
+    NotifyInput,
+    ScheduleInput,
+    ScheduleResult,
+    TransitionInput,
+    TransitionResult,
+)
 from domain.obligations import PeriodRequest, Schedule
 from domain.public_lists import CaseListInput, MaskInput, MaskResult, PublicListChange, PublicListNodeInput
 
@@ -80,14 +88,14 @@ async def schedule_periods(requests: list[PeriodRequest]) -> list[Schedule]:
     return result.schedules
 
 
-async def save_transition(inp: TransitionInput) -> None:
+async def save_transition(inp: TransitionInput) -> TransitionResult:
     """One transaction of the read model: the node, the clocks, the rungs fired, the case's status."""
     node = f"保存节点 (save node) {inp.node.type} {inp.node.node_id}" if inp.node else ""
     parts = [node, f"期限 {len(inp.obligations)}" if inp.obligations else ""]
     parts += [f"督办 {len(inp.firings)}" if inp.firings else "", "立案" if inp.opened else ""]
     parts += ["结案" if inp.closing else "", "申请" if inp.extension else "", "指定承办人" if inp.assignment else ""]
     summary = "写入 (read model) " + " ".join(p for p in parts if p)
-    await _db(SAVE_TRANSITION, inp, type(None), summary)
+    return await _db(SAVE_TRANSITION, inp, TransitionResult, summary)
 
 
 async def send_notice(case_id: str, notice: Notice) -> None:

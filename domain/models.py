@@ -92,9 +92,10 @@ class CaseState(BaseModel):
 
     def carried(self, *, recent: int = RECENT_KEYS) -> CaseState:
         """What the next run needs (decision 7): open obligations, pending requests and notices, and the most
-        recent idempotency keys (requests for a superior's decision are few and all kept) — not a record of every node, met deadline or decided request, which the read
-        model and the history keep. A repeat of an older key is answered from the read model by the API. So a
-        five-year case carries about the same state as a new one, far from the payload limit."""
+        recent idempotency keys (requests for a superior's decision are few and all kept) — not a record of every
+        node or met deadline, which the read model and the history keep. A repeat of an older key is answered from
+        the read model by the API. So a five-year case carries about the same state as a new one, far from the
+        payload limit."""
         book = self.book.model_copy(update={"obligations": [ob for ob in self.book.obligations if ob.status == "open"]})
         return self.model_copy(
             update={
@@ -235,6 +236,11 @@ class TransitionInput(BaseModel):
     feedback: SaveFeedbackInput | None = None
     firings: list[RungFiring] = Field(default_factory=list)
     batch: str = ""  # the outbox reason of the firings' staff SMS
+    entry: PeriodRequest | None = None  # the node's entry deadline: entered after it, the node is late
+
+
+class TransitionResult(BaseModel):
+    late: bool = False  # the node was entered after its entry deadline (seed 002 第二条)
 
 
 class DeliverInput(BaseModel):

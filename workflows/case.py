@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         RestoredInput,
         RungFiring,
         TransitionInput,
+        TransitionResult,
     )
     from domain.nodes import node_type
     from domain.obligations import Effects, NodeEvent, ObligationBook, PeriodRequest, Schedule
@@ -163,17 +164,18 @@ class CaseWorkflow:
         self._changed = True
         return computed
 
-    async def _write(self, effects: Effects, **rows: object) -> None:
+    async def _write(self, effects: Effects, **rows: object) -> TransitionResult:
         """Write the transition's rows to the read model in one transaction; the staff SMS of the rungs it fired go
         out in the notices lane."""
         firings = [RungFiring(obligation=f.obligation, rung=f.rung, overdue=f.overdue) for f in effects.firings]
         batch = f"rungs:{self._book.next_version()}" if firings else ""
-        await act.save_transition(
+        result = await act.save_transition(
             TransitionInput(case_id=self._inp.case_id, obligations=effects.save, firings=firings, batch=batch, **rows)
         )
         if firings:
             self._events_this_run += 1
             self._notify(Notice(kind="deliver", reason=batch))
+        return result
 
     async def _carry_out(self, effects: Effects) -> None:
         await self._compute(effects)
@@ -316,25 +318,26 @@ class CaseWorkflow:
         if closing:
             self._state.status, self._state.closed_at, self._state.closure_mode = "closed", now, event.mode
         effects = self._book.record(event, now)
-        [entry] = await self._compute(effects, [self._book.entry_request(node_id, inp.occurred_at)])
+        await self._compute(effects)
         node = RecordedNode(
             node_id=node_id,
             seq=self._state.node_count,
             type=nt.code,
             occurred_at=inp.occurred_at,
             entered_at=now,
-            late=now > entry.due_at,
+            late=False,  # decided where it is written, on the legal calendar
             disclose=nt.disclosed if inp.disclose is None else inp.disclose,
             summary=inp.summary,
             fields=inp.fields,
             idempotency_key=inp.idempotency_key,
             recorded_by=inp.recorded_by,
         )
-        result = NodeResult(node_id=node.node_id, late=node.late)
-        self._state.processed[inp.idempotency_key] = result
         query_ends_at = effects.case_fields.get("query_ends_at")
         closed = CaseClosing(closed_at=now, query_ends_at=query_ends_at) if closing else None
-        await self._write(effects, node=node, closing=closed, assignment=assignment)
+        entry = self._book.entry_request(node_id, inp.occurred_at)
+        written = await self._write(effects, node=node, entry=entry, closing=closed, assignment=assignment)
+        result = NodeResult(node_id=node.node_id, late=written.late)
+        self._state.processed[inp.idempotency_key] = result
         if touches_public_lists(nt.code, inp.fields):
             await act.apply_node_to_public_lists(self._inp.case_id, node.node_id)
         if closing:
@@ -343,7 +346,7 @@ class CaseWorkflow:
         if node.disclose:
             self._notify(Notice(reason=f"node:{node.node_id}", node_id=node.node_id))
         workflow.logger.info(
-            "node recorded", extra={"case_id": self._inp.case_id, "node_type": nt.code, "late": node.late}
+            "node recorded", extra={"case_id": self._inp.case_id, "node_type": nt.code, "late": result.late}
         )
         return result
 
