@@ -404,8 +404,13 @@ async def case_view(session: AsyncSession, *, case: Case, rules: RuleSet) -> Cas
     latest = await session.execute(
         select(Node.type, func.max(Node.occurred_at)).where(Node.case_id == case.id).group_by(Node.type)
     )
-    closure = await session.scalar(
-        select(Node).where(Node.case_id == case.id, Node.type == rules.closure_node).order_by(Node.seq.desc())
+    closed = case.status == "closed"  # an open case has no closure mode and cannot have been restored
+    closure = (
+        await session.scalar(
+            select(Node).where(Node.case_id == case.id, Node.type == rules.closure_node).order_by(Node.seq.desc())
+        )
+        if closed
+        else None
     )
     term = await session.scalar(
         select(ObligationRow.due_at).where(
@@ -419,13 +424,15 @@ async def case_view(session: AsyncSession, *, case: Case, rules: RuleSet) -> Cas
             select(ExtensionRequest.kind, ExtensionRequest.status).where(ExtensionRequest.case_id == case.id)
         )
     ).all()
-    restored = await session.scalar(select(func.count()).select_from(Case).where(Case.restored_from == case.id))
+    restored = closed and bool(
+        await session.scalar(select(func.count()).select_from(Case).where(Case.restored_from == case.id))
+    )
     return CaseView(
         filed_on=case.filed_on,
-        status="closed" if case.status == "closed" else "open",
+        status="closed" if closed else "open",
         last_node_at={code: at for code, at in latest.all()},
         closure_mode=closure.fields.get("mode") if closure else None,
-        restored=bool(restored),
+        restored=restored,
         term_due=term,
         pending=frozenset(kind for kind, status in requests if status == "pending"),
         approved=frozenset(kind for kind, status in requests if status == "approved"),
