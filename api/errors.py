@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from api.edge import BodyRefused, unexpected
 from domain.errors import TooManyAttempts, YgError
 
 
@@ -25,9 +26,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (403, "Not allowed / 无权操作"),
         (404, "Not found / 不存在"),
         (409, "Conflict, e.g. a closed case / 冲突"),
+        (413, "Request body too large / 请求内容过大"),
         (422, "Invalid input / 输入有误"),
         (429, "Too many failed logins, retry after Retry-After seconds / 登录失败次数过多"),
-        (503, "Temporal unavailable / 服务暂不可用"),
+        (500, "Internal error / 服务器内部错误"),
+        (503, "Temporal or the database unavailable, retry later / 服务暂不可用"),
     )
 }
 
@@ -37,7 +40,129 @@ _HTTP_KINDS = {
     403: "Forbidden",
     404: "NotFound",
     405: "MethodNotAllowed",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
 }
+# Starlette's own details, in Chinese (the English stays in brackets for API clients).
+_HTTP_DETAILS = {
+    "Not Found": "不存在 (not found)",
+    "Method Not Allowed": "不支持该请求方法 (method not allowed)",
+    "There was an error parsing the body": "请求内容无法解析 (there was an error parsing the body)",
+}
+
+# Chinese names of the fields of request bodies, query and path parameters, for 422 details.
+FIELD_LABELS = {
+    "case_number": "案号",
+    "court_code": "法院代码",
+    "court": "法院代码",
+    "cause": "案由",
+    "amount": "金额",
+    "filed_on": "立案日期",
+    "has_property": "有无财产",
+    "handler": "承办人",
+    "clerk": "书记员",
+    "applicants": "申请执行人",
+    "agents": "委托代理人",
+    "respondents": "被执行人",
+    "name": "姓名或名称",
+    "id_number": "证件号码",
+    "phone": "手机号码",
+    "address": "地址",
+    "eservice_consent": "同意电子送达",
+    "type": "节点类型",
+    "occurred_at": "发生时间",
+    "summary": "摘要",
+    "disclose": "是否公开",
+    "fields": "节点字段",
+    "measures": "已采取的执行措施",
+    "next_steps": "下一步执行计划",
+    "applicant_tasks": "需要配合的事项",
+    "text": "内容",
+    "months": "延长月数",
+    "reason": "理由",
+    "approve": "是否批准",
+    "note": "审批意见",
+    "query_code": "查询码",
+    "username": "用户名",
+    "password": "密码",
+    "limit": "每页条数",
+    "offset": "起始位置",
+    "start": "起算日",
+    "length": "期间长度",
+    "unit": "期间单位",
+    "within_days": "天数",
+    "holidays": "节假日",
+    "workdays": "调休工作日",
+    "day": "日期",
+    "year": "年份",
+    "case_id": "案件编号",
+    "Idempotency-Key": "幂等键",
+}
+
+# pydantic's error types in Chinese; {…} are the error's ctx values.
+_MESSAGES = {
+    "missing": "必须填写",
+    "string_type": "应为文本",
+    "string_unicode": "含有无效的 Unicode 字符（单独的代理项）",
+    "string_too_long": "不能超过 {max_length} 个字符",
+    "string_too_short": "至少 {min_length} 个字符",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "greater_than": "应大于 {gt}",
+    "less_than": "应小于 {lt}",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "decimal_max_digits": "位数过多（最多 {max_digits} 位）",
+    "decimal_max_places": "最多 {decimal_places} 位小数",
+    "decimal_whole_digits": "整数部分位数过多",
+    "finite_number": "应为有限的数字",
+    "date_parsing": "应为日期（如 2026-01-31）",
+    "date_from_datetime_parsing": "应为日期（如 2026-01-31）",
+    "date_from_datetime_inexact": "应为日期（如 2026-01-31）",
+    "date_type": "应为日期（如 2026-01-31）",
+    "datetime_parsing": "应为带时区的时间（如 2026-01-31T10:00:00+08:00）",
+    "datetime_from_date_parsing": "应为带时区的时间（如 2026-01-31T10:00:00+08:00）",
+    "datetime_type": "应为带时区的时间（如 2026-01-31T10:00:00+08:00）",
+    "timezone_aware": "须带时区（如 +08:00）",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "literal_error": "取值无效，可选：{expected}",
+    "enum": "取值无效，可选：{expected}",
+    "dict_type": "应为 JSON 对象",
+    "model_type": "应为 JSON 对象",
+    "model_attributes_type": "应为 JSON 对象",
+    "list_type": "应为列表",
+    "json_invalid": "JSON 格式有误",
+    "extra_forbidden": "不允许的字段",
+}
+
+
+def _label(loc: tuple[Any, ...]) -> str:
+    """The field's Chinese name with its path for API clients: 姓名（applicants.0.name）."""
+    where = _where(loc)
+    names = [p for p in loc if isinstance(p, str) and p not in ("body", "query", "path", "header")]
+    label = next((FIELD_LABELS[p] for p in reversed(names) if p in FIELD_LABELS), None)
+    if not where:
+        return ""  # the body as a whole: the message names what it concerns
+    return f"{label}（{where}）" if label else where
+
+
+def _message(err: Any) -> str:
+    template = _MESSAGES.get(err.get("type", ""))
+    if err.get("type") == "value_error":
+        return str(err.get("msg", "")).removeprefix("Value error, ")
+    if template is None:
+        return str(err.get("msg", ""))
+    try:
+        return template.format(**(err.get("ctx") or {}))
+    except (KeyError, IndexError, ValueError):
+        return str(err.get("msg", ""))
 
 
 def _body(kind: str, detail: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -58,9 +183,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, e: RequestValidationError) -> JSONResponse:
-        parts = [f"{_where(err['loc'])}: {err['msg']}" for err in e.errors()]
-        return _body("InvalidInput", "输入有误 (invalid input) — " + "; ".join(parts), 422)
+        parts = [f"{_label(tuple(err['loc']))}{_message(err)}" for err in e.errors()[:10]]
+        return _body("InvalidInput", "输入有误：" + "；".join(parts), 422)
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, e: HTTPException) -> JSONResponse:
-        return _body(_HTTP_KINDS.get(e.status_code, "HttpError"), str(e.detail), e.status_code)
+        if isinstance(e, BodyRefused):
+            return _body(e.refusal.kind, e.refusal.detail, e.refusal.status)
+        detail = _HTTP_DETAILS.get(str(e.detail), str(e.detail))
+        return _body(_HTTP_KINDS.get(e.status_code, "HttpError"), detail, e.status_code, dict(e.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, e: Exception) -> JSONResponse:
+        """The last resort (api/edge.py answers first): the shape, never internals."""
+        answer = unexpected(e)
+        return _body(answer.kind, answer.detail, answer.status)

@@ -4,15 +4,45 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+
+def clean_text(value: str) -> str:
+    """Refuse what no database or workflow history may hold: PostgreSQL stores no NUL, and a lone surrogate
+    cannot be encoded as UTF-8 (a JSON body may carry both as escapes)."""
+    if "\x00" in value:
+        raise ValueError("含有空字符（\\u0000），请删除后重新提交")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("含有无效的 Unicode 字符（单独的代理项）") from None
+    return value
+
+
+# Every text a request brings in is a Text, with a max_length of its field: no NUL, no lone surrogate, bounded.
+Text = Annotated[str, AfterValidator(clean_text)]
+
+# Fields of a node's type (mode, amount, scheduled_at …) ride along in the body: bounded in number and size,
+# so nothing oversized reaches the workflow's history.
+MAX_NODE_FIELDS = 20
+MAX_NODE_FIELD_NAME = 64
+MAX_NODE_FIELD_VALUE = 500
 
 
 class Token(BaseModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password form of POST /api/auth/token, bounded; grant_type, scope and client fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    username: Text = Field(max_length=64, description="用户名")
+    password: Text = Field(max_length=256, description="密码")
 
 
 class CourtOut(BaseModel):
@@ -24,25 +54,25 @@ class CourtOut(BaseModel):
 
 
 class PartyIn(BaseModel):
-    name: str = Field(min_length=1, max_length=128)
-    id_number: str | None = Field(default=None, max_length=32)
-    phone: str | None = Field(default=None, max_length=32)
-    address: str | None = Field(default=None, max_length=256)
+    name: Text = Field(min_length=1, max_length=128)
+    id_number: Text | None = Field(default=None, max_length=32)
+    phone: Text | None = Field(default=None, max_length=32)
+    address: Text | None = Field(default=None, max_length=256)
     eservice_consent: bool = False
 
 
 class CaseIn(BaseModel):
-    case_number: str = Field(min_length=1, max_length=64)
-    court_code: str
-    cause: str = Field(min_length=1, max_length=128)
+    case_number: Text = Field(min_length=1, max_length=64)
+    court_code: Text = Field(max_length=32)
+    cause: Text = Field(min_length=1, max_length=128)
     amount: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
     filed_on: date
     has_property: bool = True
-    handler: str | None = None
-    clerk: str | None = None
-    applicants: list[PartyIn] = Field(min_length=1)
-    agents: list[PartyIn] = Field(default_factory=list)
-    respondents: list[PartyIn] = Field(default_factory=list)
+    handler: Text | None = Field(default=None, max_length=64)
+    clerk: Text | None = Field(default=None, max_length=64)
+    applicants: list[PartyIn] = Field(min_length=1, max_length=50)
+    agents: list[PartyIn] = Field(default_factory=list, max_length=50)
+    respondents: list[PartyIn] = Field(default_factory=list, max_length=200)
 
 
 class CaseFiled(BaseModel):
@@ -56,14 +86,49 @@ class NodeIn(BaseModel):
     """A node; fields of its type (mode, recovered_amount, scheduled_at, amount, place …) ride along."""
 
     model_config = ConfigDict(extra="allow")
-    type: str
+    type: Text = Field(max_length=64)
     occurred_at: AwareDatetime
-    summary: str = Field(default="", max_length=2000)
+    summary: Text = Field(default="", max_length=2000)
     disclose: bool | None = None
+
+    @model_validator(mode="after")
+    def _bounded_fields(self) -> NodeIn:
+        """A type's fields are few and short, and clean like every other text."""
+        extra: dict[str, Any] = self.model_extra or {}
+        if len(extra) > MAX_NODE_FIELDS:
+            raise ValueError(f"节点字段（fields）不能超过 {MAX_NODE_FIELDS} 个")
+        for name, value in extra.items():
+            if len(name) > MAX_NODE_FIELD_NAME:
+                raise ValueError(f"节点字段名（fields）不能超过 {MAX_NODE_FIELD_NAME} 个字符")
+            _clean_field(name, name)
+            for text in _texts(value):
+                if len(text) > MAX_NODE_FIELD_VALUE:
+                    raise ValueError(
+                        f"节点字段“{name[:20]}”（fields.{name[:20]}）不能超过 {MAX_NODE_FIELD_VALUE} 个字符"
+                    )
+                _clean_field(name, text)
+        return self
 
     def type_fields(self) -> dict[str, str]:
         extra: dict[str, Any] = self.model_extra or {}
         return {k: str(v) for k, v in extra.items() if v is not None and not isinstance(v, (dict, list))}
+
+
+def _texts(value: Any) -> list[str]:
+    """Every text in a field's value, as type_fields would write it (str() of a scalar)."""
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in (str(k), *_texts(v))]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    return [] if value is None else [str(value)]
+
+
+def _clean_field(name: str, text: str) -> None:
+    try:
+        clean_text(text)
+    except ValueError as e:
+        shown = name.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:20]
+        raise ValueError(f"节点字段“{shown}”（fields）{e}") from None
 
 
 class NodeCreated(BaseModel):
@@ -74,8 +139,8 @@ class NodeCreated(BaseModel):
 class AssignmentIn(BaseModel):
     """Who handles the case from now on (seed 004: the case moves with its file)."""
 
-    handler: str = Field(min_length=1, max_length=64, description="承办人用户名")
-    clerk: str | None = Field(default=None, min_length=1, max_length=64, description="书记员用户名")
+    handler: Text = Field(min_length=1, max_length=64, description="承办人用户名")
+    clerk: Text | None = Field(default=None, min_length=1, max_length=64, description="书记员用户名")
 
 
 class AssignmentOut(BaseModel):
@@ -209,9 +274,9 @@ class StuckCasesOut(BaseModel):
 class FeedbackIn(BaseModel):
     """What seed 002 第五条 asks the handler to tell the applicant."""
 
-    measures: str = Field(default="", max_length=5000)  # 已经采取的执行措施及结果
-    next_steps: str = Field(default="", max_length=5000)  # 下一步执行计划
-    applicant_tasks: str = Field(default="", max_length=5000)  # 需要其参与和配合的事项
+    measures: Text = Field(default="", max_length=5000)  # 已经采取的执行措施及结果
+    next_steps: Text = Field(default="", max_length=5000)  # 下一步执行计划
+    applicant_tasks: Text = Field(default="", max_length=5000)  # 需要其参与和配合的事项
 
 
 class FeedbackDraft(BaseModel):
@@ -238,10 +303,10 @@ class StaffFeedbackOut(FeedbackOut):
 
 
 class PortalLoginIn(BaseModel):
-    case_number: str = Field(max_length=64)
-    id_number: str = Field(max_length=32)
-    phone: str = Field(max_length=32)
-    query_code: str = Field(max_length=32)
+    case_number: Text = Field(max_length=64)
+    id_number: Text = Field(max_length=32)
+    phone: Text = Field(max_length=32)
+    query_code: Text = Field(max_length=32)
 
 
 class PortalPartyOut(BaseModel):
@@ -276,7 +341,7 @@ class PortalCaseOut(BaseModel):
 
 
 class FeedbackReplyIn(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
+    text: Text = Field(min_length=1, max_length=2000)
 
 
 # --- term extensions, supervision, inbox (issue 3) ---
@@ -290,14 +355,14 @@ class ExtensionIn(BaseModel):
     """The handler asks to extend the execution term, at least 5 days before it expires (法发〔2006〕35号)."""
 
     months: int = Field(ge=1, le=MAX_EXTENSION_MONTHS, description="延长的月数")
-    reason: str = Field(min_length=1, max_length=2000, description="延长理由")
+    reason: Text = Field(min_length=1, max_length=2000, description="延长理由")
 
 
 class ExtensionDecisionIn(BaseModel):
     """The president or vice president approves or refuses a pending extension."""
 
     approve: bool
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
 
 
 class ExtensionOut(BaseModel):

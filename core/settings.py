@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     # Continue-as-new once a run has handled this many updates and signals (ARCHITECTURE.md decision 7).
     max_events_per_run: int = 2000
 
+    # Request bodies are refused past these sizes before they are read (api/edge.py): JSON and forms, and the
+    # paths that take file uploads (api/edge.py UPLOAD_PATHS).
+    max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         """Outside dev and test, refuse the dev secrets: a production court must set its own."""

@@ -18,6 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.access import require_role
 from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
+from api.schemas import Text
 from contracts.case import CALENDAR_CHANGED
 from db import queries
 from db.models import CalendarAlert, CalendarAudit, HolidaySchedule
@@ -45,7 +46,7 @@ class PeriodOut(BaseModel):
 
 class DayIn(BaseModel):
     day: date
-    name: str = Field(default="", max_length=64)
+    name: Text = Field(default="", max_length=64)
 
 
 class DayOut(BaseModel):

@@ -14,7 +14,7 @@ from api.deps import CurrentStaff, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
 from api.filing import file_case
 from api.routes.extensions import approval_out, decide, execute_approval_update, request_id_for, require_decider
-from api.schemas import CaseFiled, CaseIn, ExtensionDecisionIn, ExtensionOut
+from api.schemas import CaseFiled, CaseIn, ExtensionDecisionIn, ExtensionOut, Text
 from contracts.case import REQUEST_ZHONGBEN, RESTORED
 from db import queries
 from db.models import Case
@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/cases", tags=["closure"], responses=ERROR_RESPON
 
 
 class ZhongbenRequestIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 @router.post("/{case_id}/zhongben-requests", status_code=status.HTTP_201_CREATED)

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from api.deps import SessionDep
 from api.errors import ERROR_RESPONSES
+from api.schemas import Text
 from db import queries
 from domain.errors import NotFound
 from domain.public_lists import LIST_TITLES, PUBLIC_LISTS, UNFINISHED_CASES, PublicList, is_public_list
@@ -41,6 +42,9 @@ class PublicListPage(BaseModel):
     offset: int
 
 
+# Past this an offset pages nothing anyway, and the database's 64-bit integer must never overflow.
+MAX_OFFSET = 1_000_000
+
 # List-specific fields: what each list in China publishes about the case besides the respondent.
 _WITH_FILED_ON = {UNFINISHED_CASES}
 _WITH_AMOUNT = {UNFINISHED_CASES, "dishonest"}
@@ -50,9 +54,9 @@ _WITH_AMOUNT = {UNFINISHED_CASES, "dishonest"}
 async def public_list(
     list_name: str,
     session: SessionDep,
-    court: Annotated[str | None, Query(description="court code; its lower courts are included")] = None,
+    court: Annotated[Text | None, Query(max_length=32, description="法院代码；包括其下级法院")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PublicListPage:
     """The visible entries of one list, newest first (lists: unfinished-cases, dishonest, exit-restrictions,
     consumption-restrictions, bidding-restrictions)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 
 from api.access import visible_case
 from api.deps import CurrentStaff, SessionDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import SmsOut
+from api.schemas import SmsOut, Text
 from db import queries
 from domain.phones import mask_phone
 from domain.sms import redact_query_code
@@ -16,7 +18,9 @@ router = APIRouter(prefix="/api", tags=["sms"], responses=ERROR_RESPONSES)
 
 
 @router.get("/sms")
-async def list_sms(case_id: str, staff: CurrentStaff, session: SessionDep) -> list[SmsOut]:
+async def list_sms(
+    case_id: Annotated[Text, Query(max_length=64, description="案件编号")], staff: CurrentStaff, session: SessionDep
+) -> list[SmsOut]:
     case = await visible_case(session, staff, case_id)
     return [
         SmsOut(
