@@ -10,9 +10,8 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.security import read_token
+from api.security import staff_of_token
 from core.settings import Settings
-from db import queries
 from db.models import Staff
 from domain.errors import NotAuthenticated
 
@@ -44,14 +43,21 @@ async def _current_staff(
 ) -> Staff:
     if not token:
         raise NotAuthenticated("请先登录 (login required)")
-    username = read_token(token, secret=settings.secret_key)
-    staff = await queries.staff_by_username(session, username=username)
-    if staff is None or not staff.active:
-        raise NotAuthenticated("账号不存在或已停用 (account unknown or disabled)", kind="InvalidToken")
-    return staff
+    return await staff_of_token(session, token, secret=settings.secret_key)
 
 
 CurrentStaff = Annotated[Staff, Depends(_current_staff)]
+# The bearer token itself, for logout (None when the request carries none).
+BearerToken = Annotated[str | None, Depends(oauth2)]
+
+
+def _client_address(request: Request) -> str:
+    """The client's address as the server sees it: logins are throttled by it. Behind a reverse proxy run uvicorn
+    with ``--proxy-headers --forwarded-allow-ips=<the proxy>``, so that it is the client's and not the proxy's."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientAddress = Annotated[str, Depends(_client_address)]
 
 
 # --- the party portal (seed 001 第九条): a party token, never a staff one ---

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -437,3 +438,26 @@ async def case_view(session: AsyncSession, *, case: Case, rules: RuleSet) -> Cas
         pending=frozenset(kind for kind, status in requests if status == "pending"),
         approved=frozenset(kind for kind, status in requests if status == "approved"),
     )
+
+
+# staff tokens ended by logout
+from db.models import RevokedToken  # noqa: E402
+
+
+async def token_revoked(session: AsyncSession, *, jti: str) -> bool:
+    return await session.get(RevokedToken, jti) is not None
+
+
+async def revoke_token(session: AsyncSession, *, jti: str, expires_at: datetime, at: datetime) -> None:
+    """Refuse the token from now on; logging out twice is the same (INSERT … ON CONFLICT DO NOTHING)."""
+    values = {"jti": jti, "expires_at": expires_at, "revoked_at": at}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        await session.execute(postgresql.insert(RevokedToken).values(**values).on_conflict_do_nothing())
+    else:
+        await session.execute(sqlite.insert(RevokedToken).values(**values).on_conflict_do_nothing())
+
+
+async def prune_revoked_tokens(session: AsyncSession, *, before: datetime) -> None:
+    """Forget revoked tokens that have expired anyway."""
+    await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < before))

@@ -1,32 +1,39 @@
-"""Staff login: OAuth2 password flow → bearer token (API.md → Staff authentication)."""
+"""Staff login: OAuth2 password flow → bearer token (API.md → Staff authentication); logout ends the token."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import CurrentStaff, SessionDep, SettingsDep
+from api import security
+from api.deps import BearerToken, ClientAddress, CurrentStaff, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import Token
-from api.security import authenticate, issue_token
-from domain.errors import NotAuthenticated
+from api.security import issue_token
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
 
 @router.post("/token")
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep, address: ClientAddress
 ) -> Token:
-    staff = await authenticate(session, form.username, form.password)
-    if staff is None:
-        raise NotAuthenticated("用户名或密码错误 (wrong username or password)", kind="WrongCredentials")
+    """A bearer token for the username and password; too many failures for the username or from the address →
+    429 with Retry-After, whatever the password."""
+    staff = await security.login(session, form.username, form.password, address=address)
     token = issue_token(
         username=staff.username, role=staff.role, secret=settings.secret_key, minutes=settings.token_minutes
     )
     return Token(access_token=token, expires_in=settings.token_minutes * 60)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(staff: CurrentStaff, token: BearerToken, session: SessionDep, settings: SettingsDep) -> None:
+    """End this token now: from then on it is refused on every endpoint, though it has not expired."""
+    assert token is not None  # CurrentStaff refused a request without one
+    await security.logout(session, token, secret=settings.secret_key)
 
 
 @router.get("/me")

@@ -21,18 +21,19 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import security
 from api.access import ROLE_NAMES, require_role, visible_case
 from api.assignment import assign_case
-from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.deps import ClientAddress, SessionDep, SettingsDep, TemporalDep
 from api.filing import file_case
 from api.recording import record_node
 from api.schemas import AssignmentIn, CaseIn, NodeIn
-from api.security import authenticate, issue_token, read_token
+from api.security import issue_token, staff_of_token
 from db import queries
 from db.models import Case, Court, Node, ObligationRow, Party, SmsMessage, Staff
 from domain import guard
 from domain.clock import BEIJING, beijing_date, format_beijing, format_day
-from domain.errors import Forbidden, InvalidInput, NotAuthenticated, YgError
+from domain.errors import Forbidden, InvalidInput, NotAuthenticated, TooManyAttempts, YgError
 from domain.ladder import RUNG_NAMES
 from domain.masking import mask_id_number
 from domain.nodes import CATALOGUE, CLOSURE_MODES, NodeType, node_type
@@ -118,16 +119,14 @@ TEMPLATES.env.filters["chinese"] = _chinese
 
 
 async def _page_staff(request: Request, session: SessionDep, settings: SettingsDep) -> Staff | None:
-    """The staff member of the ``yg_token`` cookie, or None (not logged in, expired, disabled)."""
+    """The staff member of the ``yg_token`` cookie, or None (not logged in, expired, logged out, disabled)."""
     token = request.cookies.get(COOKIE)
     if not token:
         return None
     try:
-        username = read_token(token, secret=settings.secret_key)
+        return await staff_of_token(session, token, secret=settings.secret_key)
     except NotAuthenticated:
         return None
-    staff = await queries.staff_by_username(session, username=username)
-    return staff if staff is not None and staff.active else None
 
 
 PageStaff = Annotated[Staff | None, Depends(_page_staff)]
@@ -184,16 +183,22 @@ async def login_page(request: Request, staff: PageStaff, next: str = "/") -> Res
 
 
 @router.post("/login")
-async def login(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    """Same check as POST /api/auth/token; the token goes into an HttpOnly, SameSite=Lax cookie."""
+async def login(request: Request, session: SessionDep, settings: SettingsDep, address: ClientAddress) -> Response:
+    """Same check and throttling as POST /api/auth/token; the token goes into an HttpOnly, SameSite=Lax cookie."""
     form = await _form(request)
     username, target = form.get("username", ""), _safe_next(form.get("next", "/"))
     if _cross_site(request):
         return _render(
             request, "login.html", {"username": username, "next": target, "error": "请求来源不正确"}, status=403
         )
-    staff = await authenticate(session, username, form.get("password", ""))
-    if staff is None:
+    try:
+        staff = await security.login(session, username, form.get("password", ""), address=address)
+    except TooManyAttempts as e:
+        context = {"username": username, "next": target, "error": _chinese(e.detail)}
+        refused = _render(request, "login.html", context, status=429)
+        refused.headers["Retry-After"] = str(e.retry_after)
+        return refused
+    except NotAuthenticated:
         context = {"username": username, "next": target, "error": "用户名或密码错误，请重新输入。"}
         return _render(request, "login.html", context, status=401)
     token = issue_token(
@@ -213,7 +218,12 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
 
 
 @router.post("/logout")
-async def logout() -> Response:
+async def logout(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Ends the cookie's token (refused from then on, wherever it was copied), then forgets the cookie."""
+    token = request.cookies.get(COOKIE)
+    if token and not _cross_site(request):
+        with contextlib.suppress(NotAuthenticated):  # expired or invalid already: nothing to end
+            await security.logout(session, token, secret=settings.secret_key)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
     return response
