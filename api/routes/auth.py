@@ -18,7 +18,10 @@ router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
 @router.post("/token")
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep, address: ClientAddress
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+    address: ClientAddress,
 ) -> Token:
     """A bearer token for the username and password; too many failures for the username or from the address →
     429 with Retry-After, whatever the password."""
