@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 
 from activities import Deps, build_activities
 from activities.sms_providers import build_provider
+from core.redaction import RedactActivityFailures, configure_logging
 from core.settings import Settings
 from core.temporal import connect
 from db.engine import make_engine, make_sessions
@@ -25,12 +26,14 @@ def build_worker(client: Client, settings: Settings, deps: Deps, *, max_cached_w
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(deps),
+        # Failure texts go to Temporal's history in clear: no SQL parameters in them (decision 6).
+        interceptors=[RedactActivityFailures()],
         max_cached_workflows=max_cached_workflows,
     )
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()  # redacted: no SQL parameters, ID numbers or phone numbers in worker.log (decision 6)
     settings = Settings()
     client = await connect(settings)
     engine = make_engine(settings.database_url)

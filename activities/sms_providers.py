@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -18,6 +19,8 @@ RECIPIENT_ERRORS = frozenset({21211, 21408, 21610, 21612, 21614})
 HTTP_TIMEOUT_SECONDS = 30
 # How far back a crashed send is looked for, allowing for clock differences with the provider.
 LOOKUP_MARGIN = timedelta(minutes=5)
+# The client logs every request at INFO, the recipient's full number with it (decision 6: none in worker.log).
+TWILIO_HTTP_LOGGER = "twilio.http_client"
 
 
 class PermanentSmsError(Exception):
@@ -54,6 +57,9 @@ class TwilioProvider:
     name = "twilio"
 
     def __init__(self, account_sid: str, auth_token: str, sender: str, base_url: str | None = None) -> None:
+        quiet = logging.getLogger(TWILIO_HTTP_LOGGER)
+        if quiet.getEffectiveLevel() < logging.WARNING:
+            quiet.setLevel(logging.WARNING)
         self._client = TwilioClient(account_sid, auth_token, http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS))
         if base_url:
             self._client.api.base_url = base_url.rstrip("/")

@@ -27,6 +27,7 @@ from api.routes import (
     sms,
     supervision,
 )
+from core.redaction import install_log_redaction
 from core.settings import Settings
 from core.temporal import connect
 from db.engine import make_engine, make_sessions
@@ -34,6 +35,7 @@ from db.engine import make_engine, make_sessions
 
 def create_app(settings: Settings | None = None, *, temporal: Client | None = None) -> FastAPI:
     settings = settings or Settings()
+    install_log_redaction()  # no SQL parameters, ID or phone numbers in any log record (decision 6)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
