@@ -1,4 +1,8 @@
-"""The outbox's delivery: one row sent at most once, a row left 'sending' by a crash looked up first (decision 8)."""
+"""The outbox's delivery: one row sent at most once, a row left 'sending' by a crash looked up first (decision 8).
+
+A filing SMS carries the applicant's query code, stored hashed on the party: its row keeps the code only until the
+message is handed over (a crashed send is looked up by its exact text), then keeps the text with the code masked.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from temporalio import activity
 
 from activities.sms_providers import PermanentSmsError, SmsProvider
 from db.models import Party, SmsMessage, Staff
+from domain.sms import redact_query_code
 
 
 async def _current_number(s: AsyncSession, recipient: str) -> str | None:
@@ -45,6 +50,7 @@ class Outbox:
                 found = await self._provider.find(row.to, row.body, row.created_at)
                 if found:
                     row.status, row.provider_id, row.sent_at = "sent", found, datetime.now(UTC)
+                    row.body = redact_query_code(row.body)
                     return True
             row.status = "sending"
             row.attempts += 1
@@ -56,10 +62,12 @@ class Outbox:
                 row = await s.get(SmsMessage, sms_id)
                 assert row is not None
                 row.status, row.error = "failed", str(e)
+                row.body = redact_query_code(row.body)  # never sent: the code is of no use to anyone now
             activity.logger.warning("sms refused by provider", extra={"sms_id": sms_id})
             return False
         async with self._sessions.begin() as s:
             row = await s.get(SmsMessage, sms_id)
             assert row is not None
             row.status, row.provider_id, row.sent_at = "sent", provider_id, datetime.now(UTC)
+            row.body = redact_query_code(row.body)  # the applicant has it now; the hash on the party checks it
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from activities.sms_providers import TwilioProvider
 from db.models import Case, Court, Node, Party, SmsMessage, Staff
 from domain.models import NotifyInput, NotifyResult
 from domain.secrets import verify_secret
+from domain.sms import redact_query_code
 from tests.twilio_stub import TwilioStub
 
 COURT_NAME = "昆明市五华区人民法院"
@@ -128,6 +130,14 @@ async def set_phone(sessions: async_sessionmaker[AsyncSession], party_id: int, p
         await s.execute(update(Party).where(Party.id == party_id).values(phone=phone))
 
 
+async def crashed_before_marking_sent(s: AsyncSession, stub: TwilioStub) -> None:
+    """Every row as a worker that died after Twilio accepted it, before writing 'sent', leaves it: 'sending', and
+    its text still with the query code (the code is masked only with 'sent')."""
+    for row in await s.scalars(select(SmsMessage)):
+        [accepted] = stub.sent_to("+86" + row.to)
+        row.status, row.provider_id, row.sent_at, row.body = "sending", None, None, accepted["body"]
+
+
 def query_code(body: str) -> str:
     m = QUERY_CODE.search(body)
     assert m is not None, body
@@ -228,7 +238,7 @@ async def test_twilio_received_exactly_what_the_outbox_records(
         assert row.sent_at is not None
         assert row.provider_id is not None and re.fullmatch(r"SM[0-9a-f]{32}", row.provider_id)
         msg = by_sid[row.provider_id]
-        assert (msg["to"], msg["from"], msg["body"]) == ("+86" + row.to, SENDER, row.body)
+        assert (msg["to"], msg["from"], redact_query_code(msg["body"])) == ("+86" + row.to, SENDER, row.body)
         assert "您申请执行的" in msg["body"]  # the Chinese text survived the form encoding
 
 
@@ -273,11 +283,7 @@ async def test_sms_accepted_before_a_crash_is_not_sent_again(
     """The worker died after Twilio accepted the messages, before it wrote 'sent': the retry asks Twilio."""
     await notify(notifier, case)
     async with sessions.begin() as s:
-        await s.execute(
-            update(SmsMessage)
-            .where(SmsMessage.case_id == case.id)
-            .values(status="sending", provider_id=None, sent_at=None)
-        )
+        await crashed_before_marking_sent(s, stub)
 
     assert await notify(notifier, case) == NotifyResult(sent=2, skipped=0)
 
@@ -301,7 +307,7 @@ async def test_crash_recovery_on_a_database_in_beijing_time_does_not_resend(
         if db_url.startswith("postgresql"):  # SQLite hands back UTC whatever the machine's zone
             name = await s.scalar(text("SELECT current_database()"))
             await s.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'Asia/Shanghai'"))
-        await s.execute(update(SmsMessage).values(status="sending", provider_id=None, sent_at=None))
+        await crashed_before_marking_sent(s, stub)
     engine = sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine)
     await engine.dispose()  # new connections take the database's zone
@@ -309,3 +315,55 @@ async def test_crash_recovery_on_a_database_in_beijing_time_does_not_resend(
     await notify(notifier, case)
 
     assert len(stub.received) == 2
+
+
+async def test_a_sent_filing_sms_keeps_its_text_with_the_query_code_masked(
+    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The code is stored hashed on the party; the outbox holds it only until the message is handed over."""
+    stub.fail_next(1, 503)
+    with pytest.raises(TwilioRestException):
+        await notify(notifier, case)
+    waiting = await outbox(sessions, case)
+    assert all(r.status in ("pending", "sending") for r in waiting)
+    assert all(query_code(r.body) != "******" for r in waiting)  # not sent yet: the code is still needed
+
+    await notify(notifier, case)
+
+    for row in await outbox(sessions, case):
+        assert row.status == "sent"
+        assert "查询码：******" in row.body
+        [msg] = stub.sent_to("+86" + row.to)
+        code = query_code(msg["body"])
+        assert code not in row.body and row.body == msg["body"].replace(code, "******")
+
+
+async def test_a_filing_sms_refused_for_good_keeps_no_query_code(
+    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    stub.fail_next(1, 400, code=21211)
+
+    await notify(notifier, case)
+
+    [failed] = [r for r in await outbox(sessions, case) if r.status == "failed"]
+    assert "查询码：******" in failed.body
+
+
+async def test_a_twilio_run_leaves_no_full_phone_number_in_the_logs(
+    notifier: SmsActivities,
+    case: FiledCase,
+    stub: TwilioStub,
+    sessions: async_sessionmaker[AsyncSession],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The worker logs at INFO; the Twilio client logs each request's recipient there (worker.log, decision 6)."""
+    caplog.set_level(logging.INFO)
+    await notify(notifier, case)
+    async with sessions.begin() as s:
+        await crashed_before_marking_sent(s, stub)
+    await notify(notifier, case)  # the crash recovery lists messages by recipient
+
+    assert stub.lists  # the lookup went out too
+    logged = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    for phone in (APPLICANT_PHONE, AGENT_PHONE):
+        assert phone not in logged
