@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import model_validator
@@ -9,12 +10,26 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me-0123456789abcdef"
 DEV_PAYLOAD_KEY = "ZGV2LW9ubHktcGF5bG9hZC1rZXktMzItYnl0ZXMhISE="  # 32 bytes, base64; dev only
+# Where the development keys (public: they are in this file) and the demo users may be used. Anything else is a
+# court's installation, and the default: a process started without YG_ENVIRONMENT never signs tokens with a key
+# everyone knows (``make run`` and the tests say dev and test).
+DEV_ENVIRONMENTS = ("dev", "test")
+Environment = Literal["dev", "test", "production"]
+
+
+class EnvironmentOnly(BaseSettings):
+    """Just ``YG_ENVIRONMENT``, read as Settings reads it: for a tool that must refuse before anything else is
+    checked (``python -m db.demo`` in production)."""
+
+    model_config = SettingsConfigDict(env_prefix="YG_", env_file=".env", extra="ignore")
+
+    environment: Environment = "production"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YG_", env_file=".env", extra="ignore")
 
-    environment: Literal["dev", "test", "production"] = "dev"
+    environment: Environment = "production"
     database_url: str = "sqlite+aiosqlite:///var/yangguang.db"
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
@@ -45,14 +60,38 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
-        """Outside dev and test, refuse the dev secrets: a production court must set its own."""
-        if self.environment == "production":
+        """Outside dev and test, refuse the dev secrets and the outbox provider: a production court sets its own
+        keys and really sends its SMS. Even in dev, the dev keys never sign tokens on a reachable address."""
+        problems: list[str] = []
+        dev_keys = self.secret_key == DEV_SECRET or self.payload_key == DEV_PAYLOAD_KEY
+        if self.environment not in DEV_ENVIRONMENTS:
             if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
-                raise ValueError("YG_SECRET_KEY must be set to a random value of 32+ characters")
+                problems.append("YG_SECRET_KEY must be set to a random value of 32+ characters")
             if self.payload_key == DEV_PAYLOAD_KEY:
-                raise ValueError("YG_PAYLOAD_KEY must be set to a fresh base64 key of 32 bytes")
+                problems.append("YG_PAYLOAD_KEY must be set to a fresh base64 key of 32 bytes")
+            if self.sms_provider == "outbox":
+                problems.append(
+                    "YG_SMS_PROVIDER=outbox only marks messages sent, it sends nothing: set YG_SMS_PROVIDER=twilio"
+                )
+        elif dev_keys and not _loopback(self.api_host):
+            problems.append(
+                f"YG_API_HOST={self.api_host} is reachable from other machines, where the public development keys "
+                "would sign anyone's tokens: set YG_SECRET_KEY and YG_PAYLOAD_KEY, or bind 127.0.0.1"
+            )
         if self.sms_provider == "twilio" and not (
             self.twilio_account_sid and self.twilio_auth_token and self.twilio_from
         ):
-            raise ValueError("YG_SMS_PROVIDER=twilio needs YG_TWILIO_ACCOUNT_SID, _AUTH_TOKEN and _FROM")
+            problems.append("YG_SMS_PROVIDER=twilio needs YG_TWILIO_ACCOUNT_SID, _AUTH_TOKEN and _FROM")
+        if problems:
+            hint = "" if self.environment in DEV_ENVIRONMENTS else " (YG_ENVIRONMENT=dev on a development machine)"
+            raise ValueError(f"YG_ENVIRONMENT={self.environment}{hint}: " + "; ".join(problems))
         return self
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything

@@ -128,8 +128,25 @@ async def main(url: str) -> None:
     )
 
 
-if __name__ == "__main__":
-    from core.settings import Settings
+def refusal(environment: str) -> str | None:
+    """Why the demo users may not be seeded here, if they may not: everyone knows their password."""
+    from core.settings import DEV_ENVIRONMENTS
 
+    if environment in DEV_ENVIRONMENTS:
+        return None
+    return (
+        f"拒绝写入演示用户：YG_ENVIRONMENT={environment}，演示用户的密码（{DEMO_PASSWORD}）人人皆知，"
+        "只能用于开发或测试环境（YG_ENVIRONMENT=dev 或 test）。"
+        " Refused: demo users with a known password are for YG_ENVIRONMENT=dev or test only."
+    )
+
+
+if __name__ == "__main__":
+    from core.settings import EnvironmentOnly, Settings
+
+    refused = refusal(EnvironmentOnly().environment)
+    if refused:
+        print(refused, file=sys.stderr)
+        sys.exit(2)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else Settings().database_url))

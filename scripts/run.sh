@@ -2,6 +2,8 @@
 # `make run`: Temporal dev server (SQLite file under var/), worker and API on this machine; Ctrl-C stops all.
 # Ports and the data folder can be moved (tests/system runs a second stack): YG_API_PORT (8000), TEMPORAL_PORT
 # (7233), UI_PORT (8233), YG_VAR_DIR (var: databases and logs; relative to the repository or absolute).
+# YG_ENVIRONMENT is dev unless set: the development keys, the outbox provider and the demo users (seeded in dev
+# only). The API binds YG_API_HOST (127.0.0.1); the settings refuse the development keys on any other address.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VAR="${YG_VAR_DIR:-var}"
@@ -11,6 +13,8 @@ export YG_DATABASE_URL="${YG_DATABASE_URL:-sqlite+aiosqlite:///$VAR/yangguang.db
 TEMPORAL_PORT="${TEMPORAL_PORT:-7233}"
 UI_PORT="${UI_PORT:-8233}"
 API_PORT="${YG_API_PORT:-8000}"
+export YG_ENVIRONMENT="${YG_ENVIRONMENT:-dev}"
+export YG_API_HOST="${YG_API_HOST:-127.0.0.1}"
 export YG_TEMPORAL_ADDRESS="${YG_TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
 
 pids=()
@@ -25,7 +29,13 @@ trap stop EXIT
 trap 'stop; exit 0' INT TERM
 
 $BIN/python -m db.migrate
-$BIN/python -m db.demo
+if [ "$YG_ENVIRONMENT" = dev ]; then
+  $BIN/python -m db.demo
+  DEMO="  Demo users: registrar, handler, clerk, bureau_chief, vice_president, president, discipline,
+  supervisor, admin (second court: handler2 …); password demo-password."
+else
+  DEMO="  No demo users (YG_ENVIRONMENT=$YG_ENVIRONMENT)."
+fi
 
 $BIN/temporal server start-dev \
   --db-filename "$VAR/temporal.db" --ip 127.0.0.1 --port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
@@ -44,7 +54,7 @@ $BIN/temporal operator namespace update --address "$YG_TEMPORAL_ADDRESS" -n defa
 
 $BIN/python worker.py >>"$VAR/worker.log" 2>&1 &
 pids+=($!)
-$BIN/uvicorn api.app:create_app --factory --host 127.0.0.1 --port "$API_PORT" --log-level warning &
+$BIN/uvicorn api.app:create_app --factory --host "$YG_API_HOST" --port "$API_PORT" --log-level warning &
 pids+=($!)
 for _ in $(seq 1 60); do
   curl -fsS "http://127.0.0.1:$API_PORT/api/courts" >/dev/null 2>&1 && break
@@ -58,8 +68,7 @@ cat <<MSG
     API docs           http://127.0.0.1:$API_PORT/docs
     OpenAPI            http://127.0.0.1:$API_PORT/openapi.json
     Temporal UI        http://127.0.0.1:$UI_PORT/
-  Demo users: registrar, handler, clerk, bureau_chief, vice_president, president, discipline,
-  supervisor, admin (second court: handler2 …); password demo-password.
+$DEMO
   Logs: $VAR/temporal.log, $VAR/worker.log. Press Ctrl-C to stop everything.
 
 MSG

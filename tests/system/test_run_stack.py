@@ -8,9 +8,11 @@ answer 201 within 5 s (the bound the issue sets), and each disclosed node's SMS 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -156,7 +158,8 @@ class Stack:
                 os.kill(pid, signal.SIGKILL)
 
 
-def start_stack(var: Path) -> Stack:
+def start_stack(var: Path, **settings: str) -> Stack:
+    """run.sh as `make run` starts it; ``settings`` are more YG_ variables (YG_ENVIRONMENT=production …)."""
     api_port, temporal_port, ui_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("YG_") and k not in ("TEMPORAL_PORT", "UI_PORT")}
     env.update(
@@ -164,6 +167,7 @@ def start_stack(var: Path) -> Stack:
         YG_API_PORT=str(api_port),
         TEMPORAL_PORT=str(temporal_port),
         UI_PORT=str(ui_port),
+        **settings,
     )
     output = var.parent / "run.sh.out"
     with output.open("wb") as out:
@@ -324,3 +328,30 @@ def test_run_sh_serves_every_node_type_and_stops_on_ctrl_c(stack: Stack) -> None
     left = stack.leftovers()
     assert not left, f"still running after Ctrl-C: {left}{stack.logs()}"
     assert len(stack.seen) >= 4, f"expected run.sh, temporal, worker and uvicorn; saw {stack.seen}"
+
+
+def test_run_sh_in_production_seeds_no_demo_users(tmp_path: Path) -> None:
+    """The demo users' password is public: a production stack started by run.sh has none of them (issue 9 item 10)."""
+    production = {
+        "YG_ENVIRONMENT": "production",
+        "YG_SECRET_KEY": secrets.token_urlsafe(32),
+        "YG_PAYLOAD_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "YG_SMS_PROVIDER": "twilio",
+        "YG_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "YG_TWILIO_AUTH_TOKEN": "unused",
+        "YG_TWILIO_FROM": "+15005550006",
+        "YG_TWILIO_BASE_URL": "http://127.0.0.1:9",  # nothing is sent: no case is filed
+    }
+    stack = start_stack(tmp_path / "var", **production)
+    try:
+        with httpx.Client(base_url=stack.api, timeout=60) as http:
+            wait_ready(stack, http)
+            for username in ("admin", "registrar"):
+                r = http.post("/api/auth/token", data={"username": username, "password": DEMO_PASSWORD})
+                assert r.status_code == 401, f"demo user {username} exists in production: {r.status_code}{stack.logs()}"
+        assert "No demo users (YG_ENVIRONMENT=production)" in stack.output.read_text(errors="replace")
+        assert stack.interrupt() == 0, stack.logs()
+    finally:
+        if stack.proc.poll() is None:
+            stack.interrupt()
+        stack.kill_leftovers()
