@@ -135,10 +135,7 @@ async def portal_login(session: AsyncSession, body: PortalLoginIn, *, secret: st
     number, id_number = _case_number(body.case_number), _id_number(body.id_number)
     phone, code = normalise(body.phone), body.query_code.strip().upper()
     key = throttle.key_of(number, id_number)
-    now = datetime.now(UTC)
-    attempt = await throttle.begin(
-        session, PortalLoginFailure, [throttle.Limit(key, MAX_FAILURES, FAILURE_WINDOW)], now=now
-    )
+    attempt = await throttle.begin(session, PortalLoginFailure, [throttle.Limit(key, MAX_FAILURES, FAILURE_WINDOW)])
     case = await queries.case_by_number(session, case_number=number)
     candidates = [
         p
@@ -156,8 +153,8 @@ async def portal_login(session: AsyncSession, body: PortalLoginIn, *, secret: st
     if not candidates:
         await verified(await _decoy_hash(), code)
     if case is None or party is None:
-        await throttle.failed(session, attempt, window=FAILURE_WINDOW, now=now)
+        await throttle.failed(session, attempt, window=FAILURE_WINDOW)
         raise NotAuthenticated(WRONG_LOGIN, kind="WrongCredentials")
     await throttle.succeeded(session, attempt, clear=[key])
-    check_query_open(case, now)
+    check_query_open(case, datetime.now(UTC))
     return Token(access_token=issue_party_token(party, secret=secret), expires_in=PORTAL_TOKEN_MINUTES * 60)

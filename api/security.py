@@ -52,7 +52,6 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> S
 async def login(session: AsyncSession, username: str, password: str, *, address: str) -> Staff:
     """The staff member, if the password is right and neither the username nor the client address has failed too
     often lately (429 otherwise, even for the right password); a wrong password is one generic 401."""
-    now = datetime.now(UTC)
     user_key, address_key = throttle.key_of("user", username), throttle.key_of("address", address)
     attempt = await throttle.begin(
         session,
@@ -61,11 +60,10 @@ async def login(session: AsyncSession, username: str, password: str, *, address:
             throttle.Limit(user_key, MAX_USER_FAILURES, FAILURE_WINDOW),
             throttle.Limit(address_key, MAX_ADDRESS_FAILURES, FAILURE_WINDOW),
         ],
-        now=now,
     )
     staff = await authenticate(session, username, password)
     if staff is None:
-        await throttle.failed(session, attempt, window=FAILURE_WINDOW, now=now)
+        await throttle.failed(session, attempt, window=FAILURE_WINDOW)
         raise NotAuthenticated(WRONG_LOGIN, kind="WrongCredentials")
     await throttle.succeeded(session, attempt, clear=[user_key])
     return staff

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -347,6 +348,8 @@ class PortalLoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # An attempt still being judged (api/throttle.py); then a failure, or gone if it was good.
+    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     __table_args__ = (Index("ix_portal_login_failures_key_at", "key", "at"),)
 
 
@@ -361,6 +364,7 @@ class StaffLoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # still being judged
     __table_args__ = (Index("ix_staff_login_failures_key_at", "key", "at"),)
 
 

@@ -250,8 +250,8 @@ LoginFailureModel = type[PortalLoginFailure] | type[StaffLoginFailure]
 async def add_login_attempts(
     session: AsyncSession, *, model: LoginFailureModel, keys: Sequence[str], at: datetime
 ) -> list[int]:
-    """Record an attempt under each key; returns the rows' ids (the caller commits)."""
-    rows = [model(key=key, at=at) for key in keys]
+    """Record a pending attempt under each key; returns the rows' ids (the caller commits)."""
+    rows = [model(key=key, at=at, pending=True) for key in keys]
     session.add_all(rows)
     await session.flush()
     return [row.id for row in rows]
@@ -259,19 +259,33 @@ async def add_login_attempts(
 
 async def login_attempts_since(
     session: AsyncSession, *, model: LoginFailureModel, key: str, since: datetime
-) -> list[tuple[int, datetime]]:
-    """The (id, time) of every attempt recorded under ``key`` after ``since``."""
-    rows = await session.execute(select(model.id, model.at).where(model.key == key, model.at > since))
-    return [(row_id, at) for row_id, at in rows.all()]
+) -> list[tuple[int, datetime, bool]]:
+    """The (id, time, pending) of every attempt recorded under ``key`` after ``since``."""
+    rows = await session.execute(select(model.id, model.at, model.pending).where(model.key == key, model.at > since))
+    return [(row_id, at, pending) for row_id, at, pending in rows.all()]
 
 
-async def delete_login_attempts(session: AsyncSession, *, model: LoginFailureModel, ids: Sequence[int]) -> None:
-    await session.execute(delete(model).where(model.id.in_(list(ids))))
+async def lock_login_keys(session: AsyncSession, *, keys: Sequence[str]) -> None:
+    """Take the keys' locks for the rest of the transaction, so one attempt at a time decides on a key: PostgreSQL
+    advisory locks, in a fixed order (no deadlock); SQLite lets one writer at a time anyway, from its first write."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        lock_id = int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
+        await session.execute(select(func.pg_advisory_xact_lock(lock_id)))
 
 
-async def clear_login_attempts(session: AsyncSession, *, model: LoginFailureModel, key: str) -> None:
-    """Forget a key's failures after a good login."""
-    await session.execute(delete(model).where(model.key == key))
+async def judge_login_attempts(session: AsyncSession, *, model: LoginFailureModel, ids: Sequence[int]) -> None:
+    """These attempts failed (or were refused): they count as failures from now on."""
+    await session.execute(update(model).where(model.id.in_(list(ids))).values(pending=False))
+
+
+async def delete_login_attempts(
+    session: AsyncSession, *, model: LoginFailureModel, ids: Sequence[int], keys: Sequence[str] = ()
+) -> None:
+    """Forget these attempts and every attempt under ``keys`` (a good login), in one statement: concurrent good
+    logins then lock the rows in the same order and never deadlock (PostgreSQL)."""
+    await session.execute(delete(model).where(model.id.in_(list(ids)) | model.key.in_(list(keys))))
 
 
 async def prune_login_attempts(session: AsyncSession, *, model: LoginFailureModel, before: datetime) -> None:
@@ -461,3 +475,35 @@ async def revoke_token(session: AsyncSession, *, jti: str, expires_at: datetime,
 async def prune_revoked_tokens(session: AsyncSession, *, before: datetime) -> None:
     """Forget revoked tokens that have expired anyway."""
     await session.execute(delete(RevokedToken).where(RevokedToken.expires_at < before))
+
+
+# idempotency keys bound to their requests' bodies (api/idempotency.py)
+from db.models import IdempotencyKey  # noqa: E402
+
+
+async def claim_idempotency_key(
+    session: AsyncSession, *, case_id: str, scope: str, key: str, request_hash: str, at: datetime
+) -> bool:
+    """Claim the key for a body (INSERT … ON CONFLICT DO NOTHING); True if this call claimed it."""
+    values = {"case_id": case_id, "scope": scope, "key": key, "request_hash": request_hash, "created_at": at}
+    columns = ["case_id", "scope", "key"]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(IdempotencyKey).values(**values).on_conflict_do_nothing(index_elements=columns)
+    return (await session.execute(stmt.returning(IdempotencyKey.id))).first() is not None
+
+
+async def idempotency_key_hash(session: AsyncSession, *, case_id: str, scope: str, key: str) -> str | None:
+    """The fingerprint of the body the key was claimed with, if it is claimed."""
+    return await session.scalar(
+        select(IdempotencyKey.request_hash).where(
+            IdempotencyKey.case_id == case_id, IdempotencyKey.scope == scope, IdempotencyKey.key == key
+        )
+    )
+
+
+async def free_idempotency_key(session: AsyncSession, *, case_id: str, scope: str, key: str) -> None:
+    await session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.case_id == case_id, IdempotencyKey.scope == scope, IdempotencyKey.key == key
+        )
+    )

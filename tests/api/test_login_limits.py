@@ -168,3 +168,9 @@ async def test_the_console_login_is_throttled_too(api: Api, monkeypatch: pytest.
     assert r.status_code == 429
     assert "登录失败次数过多" in r.text and "yg_token" not in r.cookies
     assert int(r.headers["Retry-After"]) > 0
+
+
+async def test_right_logins_at_once_all_succeed(api: Api) -> None:
+    """A good login forgets the username's failures: concurrent ones must not deadlock over them (PostgreSQL)."""
+    answers = await asyncio.gather(*(_token(api, "handler") for _ in range(12)))
+    assert [r.status_code for r in answers] == [200] * 12, [r.text for r in answers if r.status_code != 200]
