@@ -40,6 +40,7 @@ class SmsActivities:
                 )
             ).all()
         for sms_id in ids:
+            activity.heartbeat()  # alive: a killed worker's attempt is retried after the heartbeat timeout
             if await self._outbox.deliver(sms_id):
                 sent += 1
             else:

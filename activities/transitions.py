@@ -149,7 +149,11 @@ class TransitionActivities:
         async with self._sessions() as s:
             query = select(SmsMessage.id).where(SmsMessage.case_id == inp.case_id, SmsMessage.reason == inp.reason)
             ids = (await s.scalars(query)).all()
-        return sum([await self._outbox.deliver(sms_id) for sms_id in ids])
+        sent = 0
+        for sms_id in ids:
+            activity.heartbeat()  # alive: a killed worker's attempt is retried after the heartbeat timeout
+            sent += await self._outbox.deliver(sms_id)
+        return sent
 
 
 async def _recipients(s: AsyncSession, case: Case, rung: str, assignee: str) -> list[Staff]:

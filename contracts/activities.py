@@ -45,7 +45,10 @@ DB_TIMEOUT = timedelta(seconds=30)
 # A local activity still failing after this waits for its next attempt on a durable timer, outside the workflow
 # task: a database outage does not hold a workflow task (or a worker's shutdown) open.
 LOCAL_RETRY_THRESHOLD = timedelta(seconds=5)
-SMS_TIMEOUT = timedelta(minutes=2)
+SMS_TIMEOUT = timedelta(minutes=2)  # several recipients, each up to the provider's 30 s HTTP timeout
+# An SMS activity heartbeats before each message: a worker killed while sending is noticed within this, not
+# after SMS_TIMEOUT, and the retry sends only what did not go (the outbox looks each row up first).
+SMS_HEARTBEAT = timedelta(seconds=45)
 
 R = TypeVar("R")
 
@@ -109,6 +112,7 @@ async def send_notice(case_id: str, notice: Notice) -> None:
         name,
         arg,
         start_to_close_timeout=SMS_TIMEOUT,
+        heartbeat_timeout=SMS_HEARTBEAT,
         retry_policy=SMS_RETRY,
         summary=_notice_summary(notice),
     )
