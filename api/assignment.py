@@ -7,6 +7,7 @@ import hashlib
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api import idempotency
 from api.access import visible_case
 from api.schemas import AssignmentIn, AssignmentOut
 from api.updates import send_update
@@ -33,9 +34,19 @@ async def assign_case(
     guard.check_decider(rules, kind="assignment", role=staff.role)
     if staff.court_code != case.court_code:
         raise Forbidden("只有本院执行局长或分管副院长可以指定本院案件的承办人", kind="OtherCourt")
+    claimed = None
+    if key:  # the same key with another assignment is refused, not answered with the first one
+        claimed = await idempotency.claim(session, scope="assignment", case_id=case.id, key=key, body=body)
+    async with idempotency.freed_if_refused(session, claimed):
+        return await _assign(session, client, staff=staff, case=case, body=body, key=key)
+
+
+async def _assign(
+    session: AsyncSession, client: Client, *, staff: Staff, case: Case, body: AssignmentIn, key: str | None
+) -> tuple[AssignmentOut, bool]:
     handler = await _colleague(session, case, body.handler, "handler")
     clerk = await _colleague(session, case, body.clerk, "clerk") if body.clerk else case.clerk
-    view = await queries.case_view(session, case=case, rules=rules)
+    view = await queries.case_view(session, case=case, rules=rule_set(case.rule_version))
     guard.check_assignment(view, handler=handler.username, clerk=clerk.username if clerk else None)
     if case.handler_id == handler.id and (clerk is None or case.clerk_id == clerk.id):
         return AssignmentOut(handler=handler.username, clerk=clerk.username if clerk else None), False

@@ -27,6 +27,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.access import require_role
+from api.idempotency import fingerprint
 from api.schemas import CaseFiled, CaseIn, PartyIn
 from api.updates import within_deadline
 from contracts.case import OPEN_CASE
@@ -35,7 +36,7 @@ from db import queries
 from db.models import Case, Party, Staff
 from domain.case_numbers import parse_case_number
 from domain.clock import BEIJING, format_day
-from domain.errors import Forbidden, InvalidInput, Unavailable
+from domain.errors import Conflict, Forbidden, InvalidInput, Unavailable
 from domain.models import CaseInput, OpenCaseInput, OpenCaseResult
 from domain.phones import check_mobile, mask_phone
 from domain.rules import CURRENT_VERSION
@@ -53,9 +54,17 @@ ORPHAN_DESCRIBE_TIMEOUT = timedelta(seconds=5)
 
 
 async def file_case(
-    session: AsyncSession, client: Client, settings: Settings, *, staff: Staff, body: CaseIn
+    session: AsyncSession,
+    client: Client,
+    settings: Settings,
+    *,
+    staff: Staff,
+    body: CaseIn,
+    restored_from: str | None = None,
 ) -> tuple[CaseFiled, bool]:
-    """Return the filed case and whether this request created it; filing twice returns the first case."""
+    """Return the filed case and whether this request created it; filing the same body twice returns the first case,
+    the same number with other data is refused (409) rather than dropped. ``restored_from``: the 终本 case a 执恢 case
+    restores, linked as it is written."""
     require_role(staff, "registrar")
     court = await queries.court_by_code(session, code=body.court_code)
     if court is None:
@@ -70,8 +79,10 @@ async def file_case(
     if not number.year <= body.filed_on.year <= number.year + 1:
         raise InvalidInput(f"立案日期{format_day(body.filed_on)}与案号年份{number.year}不符", kind="FilingDateMismatch")
 
+    request_hash = fingerprint(body)
     existing = await queries.case_by_number(session, case_number=number.text)
     if existing is not None:
+        _same_filing(existing, request_hash)
         return await _ensure_started(client, settings, existing), False
 
     handler = await _staff_in_court(session, body.handler, "handler", court.code, "承办人")
@@ -95,6 +106,8 @@ async def file_case(
         clerk_id=clerk.id if clerk else None,
         registrar_id=staff.id,
         rule_version=CURRENT_VERSION,
+        request_hash=request_hash,
+        restored_from=restored_from,
         workflow_id=f"case-{case_id}",
         status="filing",
         created_at=datetime.now(UTC),
@@ -109,10 +122,22 @@ async def file_case(
         existing = await queries.case_by_number(session, case_number=number.text)
         if existing is None:
             raise
+        _same_filing(existing, request_hash)
         return await _ensure_started(client, settings, existing), False
     filed = await _ensure_started(client, settings, case)
     filed.warnings = warnings
     return filed, True
+
+
+def _same_filing(existing: Case, request_hash: str) -> None:
+    """Filing a number again is a repeat only with the same data: other parties, amount or dates would otherwise be
+    dropped without a word (issue 9 item 5). A case filed before fingerprints were kept is answered as before."""
+    if existing.request_hash is not None and existing.request_hash != request_hash:
+        raise Conflict(
+            f"案号{existing.case_number}已经立案，本次提交的当事人或案件信息与已立案的不一致，未作任何更改；"
+            "如需更正已立案的信息，请联系管理员 (case number already filed with other data; nothing changed)",
+            kind="CaseAlreadyFiled",
+        )
 
 
 async def _ensure_started(client: Client, settings: Settings, case: Case) -> CaseFiled:

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, Field
-from sqlalchemy import update
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import idempotency
 from api.access import visible_case
 from api.deps import CurrentStaff, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES
@@ -17,10 +17,9 @@ from api.routes.extensions import approval_out, decide, execute_approval_update,
 from api.schemas import CaseFiled, CaseIn, ExtensionDecisionIn, ExtensionOut, Text
 from contracts.case import REQUEST_ZHONGBEN, RESTORED
 from db import queries
-from db.models import Case
 from domain import guard
 from domain.case_numbers import parse_case_number
-from domain.errors import Forbidden, InvalidInput
+from domain.errors import Conflict, Forbidden, InvalidInput
 from domain.models import RequestZhongbenInput, RestoredInput
 from domain.rules import rule_set
 
@@ -47,21 +46,29 @@ async def request_zhongben(
     if staff.id != case.handler_id:
         raise Forbidden("只有本案承办人可以申请终本审批 (not the handler of this case)", kind="NotHandler")
     request_id = "zb-" + request_id_for(case.id, idempotency_key).removeprefix("ext-")
-    if await queries.extension_of_case(session, case_id=case.id, extension_id=request_id) is not None:
+    claimed = None
+    if idempotency_key is not None:
+        claimed = await idempotency.claim(session, scope="zhongben", case_id=case.id, key=idempotency_key, body=body)
+    done = await queries.extension_of_case(session, case_id=case.id, extension_id=request_id)
+    if done is not None:
         response.status_code = status.HTTP_200_OK
-    else:
-        rules = rule_set(case.rule_version)
-        guard.check_zhongben_request(
-            rules, await queries.case_view(session, case=case, rules=rules), reason=body.reason
+        return approval_out(case.id, done)
+    first = claimed is None or claimed.first
+    async with idempotency.freed_if_refused(session, claimed):
+        if first:
+            rules = rule_set(case.rule_version)
+            view = await queries.case_view(session, case=case, rules=rules)
+            guard.check_zhongben_request(rules, view, reason=body.reason)
+        ext = await execute_approval_update(
+            session,
+            client,
+            case,
+            REQUEST_ZHONGBEN,
+            RequestZhongbenInput(request_id=request_id, reason=body.reason, requested_by=staff.username),
+            update_id=request_id,
         )
-    ext = await execute_approval_update(
-        session,
-        client,
-        case,
-        REQUEST_ZHONGBEN,
-        RequestZhongbenInput(request_id=request_id, reason=body.reason, requested_by=staff.username),
-        update_id=request_id,
-    )
+    if not first:
+        response.status_code = status.HTTP_200_OK
     return approval_out(case.id, ext)
 
 
@@ -90,15 +97,23 @@ async def restore(
     settings: SettingsDep,
     response: Response,
 ) -> CaseFiled:
-    """Restore a 终本 case (恢复执行) as a new linked 执恢 case; the old case's 5-year follow-up ends."""
+    """Restore a 终本 case (恢复执行) as a new linked 执恢 case; the old case's 5-year follow-up ends. The link is
+    written with the new case; a 执恢 number that is already another case's (filed on its own, or restoring another
+    case) is refused (409), never relinked; the same restoration again answers 200."""
     old = await visible_case(session, staff, case_id)
     rules = rule_set(old.rule_version)
     guard.check_restore(rules, await queries.case_view(session, case=old, rules=rules))
     if parse_case_number(body.case_number).word != "执恢":
         raise InvalidInput("恢复执行案件的案号应为“执恢”字号", kind="InvalidCaseNumber")
-    filed, created = await file_case(session, client, settings, staff=staff, body=body)
-    await session.execute(update(Case).where(Case.id == filed.case_id).values(restored_from=old.id))
-    await session.commit()
+    filed, created = await file_case(session, client, settings, staff=staff, body=body, restored_from=old.id)
+    if not created:
+        existing = await queries.case_by_id(session, case_id=filed.case_id)
+        if existing is None or existing.restored_from != old.id:
+            raise Conflict(
+                f"案号{filed.case_number}已被另一案件使用，不能作为本案的恢复执行案号，未作任何更改"
+                " (the number belongs to another case)",
+                kind="CaseNumberTaken",
+            )
     try:
         await client.get_workflow_handle(old.workflow_id).signal(RESTORED, RestoredInput(case_number=filed.case_number))
     except RPCError as e:

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api import idempotency
 from api.access import visible_case
 from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
@@ -22,7 +23,7 @@ from contracts.case import DECIDE_EXTENSION, REQUEST_EXTENSION
 from db import queries
 from db.models import Case, ExtensionRequest, Staff
 from domain import guard
-from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from domain.errors import Conflict, Forbidden, NotFound
 from domain.models import DecideExtensionInput, Extension, RequestExtensionInput
 from domain.rules import rule_set
 
@@ -51,8 +52,7 @@ def request_id_for(case_id: str, idempotency_key: str | None) -> str:
     """Deterministic from the case and the caller's key (decision 2); unique across cases, it is the row's key."""
     if idempotency_key is None:
         return "ext-" + uuid.uuid4().hex
-    if len(idempotency_key) > 128:
-        raise InvalidInput("Idempotency-Key 不能超过128个字符", kind="InvalidIdempotencyKey")
+    idempotency.check_key(idempotency_key)
     return "ext-" + hashlib.sha256(f"{case_id}:{idempotency_key}".encode()).hexdigest()[:40]
 
 
@@ -122,28 +122,37 @@ async def request_extension(
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> ExtensionOut:
-    """Ask for a longer term (the case's handler), at least 5 days before it expires; the same key again → 200."""
+    """Ask for a longer term (the case's handler), at least 5 days before it expires; the same key again → 200, with
+    another body → 409."""
     case = await visible_case(session, staff, case_id)
     if staff.id != case.handler_id:
         raise Forbidden("只有本案承办人可以申请延长执行期限 (not the handler of this case)", kind="NotHandler")
     request_id = request_id_for(case.id, idempotency_key)
+    claimed = None
+    if idempotency_key is not None:
+        claimed = await idempotency.claim(session, scope="extension", case_id=case.id, key=idempotency_key, body=body)
     done = await queries.extension_of_case(session, case_id=case.id, extension_id=request_id)
     if done is not None:
         response.status_code = status.HTTP_200_OK
         return approval_out(case.id, done)
-    rules = rule_set(case.rule_version)
-    view = await queries.case_view(session, case=case, rules=rules)
-    guard.check_extension_request(rules, view, months=body.months, reason=body.reason, now=datetime.now(UTC))
-    ext = await execute_approval_update(
-        session,
-        client,
-        case,
-        REQUEST_EXTENSION,
-        RequestExtensionInput(
-            request_id=request_id, months=body.months, reason=body.reason, requested_by=staff.username
-        ),
-        update_id=request_id,
-    )
+    first = claimed is None or claimed.first
+    async with idempotency.freed_if_refused(session, claimed):
+        if first:
+            rules = rule_set(case.rule_version)
+            view = await queries.case_view(session, case=case, rules=rules)
+            guard.check_extension_request(rules, view, months=body.months, reason=body.reason, now=datetime.now(UTC))
+        ext = await execute_approval_update(
+            session,
+            client,
+            case,
+            REQUEST_EXTENSION,
+            RequestExtensionInput(
+                request_id=request_id, months=body.months, reason=body.reason, requested_by=staff.username
+            ),
+            update_id=request_id,
+        )
+    if not first:
+        response.status_code = status.HTTP_200_OK
     return approval_out(case.id, ext)
 
 

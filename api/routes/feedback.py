@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from api import idempotency
 from api.access import visible_case
 from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
@@ -19,7 +20,7 @@ from contracts.case import SUBMIT_FEEDBACK
 from db import queries
 from db.models import Case, Feedback, Staff
 from domain import guard
-from domain.errors import Forbidden, InvalidInput
+from domain.errors import Forbidden
 from domain.feedback import FeedbackResult, SubmitFeedbackInput, draft_feedback
 from domain.rules import rule_set
 
@@ -90,22 +91,28 @@ def feedback_fields(f: Feedback) -> dict[str, Any]:
 async def _submit(
     session: AsyncSession, client: Client, *, staff: Staff, case_id: str, body: FeedbackIn, key: str | None
 ) -> tuple[FeedbackResult, bool]:
-    """Send update ``submit_feedback``; a repeated key is answered from the read model or by the workflow."""
+    """Send update ``submit_feedback``; a repeated key is answered from the read model or by the workflow, the same
+    key with another body is refused (api/idempotency.py)."""
     case = await visible_case(session, staff, case_id)
     if staff.id != case.handler_id:
         raise Forbidden("只有本案承办人可以反馈执行进展 (not the handler of this case)", kind="NotHandler")
-    key = key or str(uuid.uuid4())
-    if len(key) > 128:
-        raise InvalidInput("Idempotency-Key 不能超过128个字符", kind="InvalidIdempotencyKey")
+    claimed = None
+    if key is None:
+        key = str(uuid.uuid4())
+    else:
+        claimed = await idempotency.claim(session, scope="feedback", case_id=case.id, key=key, body=body)
     done = await queries.feedback_by_request(session, case_id=case.id, request_id=key)
     if done is not None:
         return _result(done), False
-    rules = rule_set(case.rule_version)
-    view = await queries.case_view(session, case=case, rules=rules)
-    guard.check_feedback(view, measures=body.measures, next_steps=body.next_steps)
-    before = {f.id for f in await queries.feedback_of_case(session, case_id=case.id)}
-    result = await _send(session, client, case, key, body, staff)
-    return result, result.feedback_id not in before
+    first = claimed is None or claimed.first
+    async with idempotency.freed_if_refused(session, claimed):
+        if first:
+            rules = rule_set(case.rule_version)
+            view = await queries.case_view(session, case=case, rules=rules)
+            guard.check_feedback(view, measures=body.measures, next_steps=body.next_steps)
+        before = {f.id for f in await queries.feedback_of_case(session, case_id=case.id)}
+        result = await _send(session, client, case, key, body, staff)
+    return result, first and result.feedback_id not in before
 
 
 async def _send(

@@ -27,6 +27,9 @@ async def _case(api: Api, case_number: str) -> Case | None:
         return case
 
 
+FILED: dict[str, dict[str, Any]] = {}  # case number → the body it was filed with
+
+
 async def _file_while_down(api: Api, env: WorkflowEnvironment) -> tuple[Case, TemporalProxy]:
     """The API's Temporal goes down (the worker's stays up), a case is filed: 503, the row without a workflow."""
     proxy = TemporalProxy(env)
@@ -34,6 +37,7 @@ async def _file_while_down(api: Api, env: WorkflowEnvironment) -> tuple[Case, Te
     api.app.state.temporal = await proxy.client(env)
     await proxy.down()
     body = case_body()
+    FILED[body["case_number"]] = body
     r = await api.as_("registrar", "POST", "/api/cases", json=body)
     assert r.status_code == 503, r.text
     assert r.json()["error"] == "TemporalUnavailable"
@@ -77,10 +81,12 @@ async def test_a_case_filed_while_temporal_is_down_gets_its_workflow_once_it_is_
     described = await dev_env.client.get_workflow_handle(case.workflow_id).describe()
     assert described.id == case.workflow_id
 
-    # Filing the same number again returns the case, started once.
-    again = await api.as_("registrar", "POST", "/api/cases", json=case_body(case_number=case.case_number))
+    # Filing the same case again returns it, started once; the same number with other data is refused.
+    again = await api.as_("registrar", "POST", "/api/cases", json=FILED[case.case_number])
     assert again.status_code == 200, again.text
     assert again.json()["case_id"] == case.id
+    other = await api.as_("registrar", "POST", "/api/cases", json=case_body(case_number=case.case_number))
+    assert (other.status_code, other.json()["error"]) == (409, "CaseAlreadyFiled")
 
 
 @sqlite_only
