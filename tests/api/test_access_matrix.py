@@ -126,7 +126,7 @@ def restore_request(c: Ctx) -> dict[str, Any]:
 FILING = case_body()  # one body: the registrar files it, everyone else is refused before anything is written
 
 # "METHOD path" → (who is allowed, the request). "no2xx" rows: see NOT_GRANTED.
-TABLE: dict[str, tuple[Callable[[P], bool], Request]] = {
+TABLE: dict[str, tuple[Callable[[P], bool], Request | None]] = {
     "POST /api/auth/token": (
         anyone,
         req("POST", "/api/auth/token", data={"username": "clerk", "password": "demo-password"}),
@@ -184,7 +184,7 @@ TABLE: dict[str, tuple[Callable[[P], bool], Request]] = {
     "GET /api/inbox": (staff, req("GET", "/api/inbox")),
     "GET /api/admin/stuck-cases": (role_anywhere("admin"), req("GET", "/api/admin/stuck-cases")),
     "GET /api/public/{list_name}": (anyone, req("GET", "/api/public/dishonest")),
-    "POST /api/portal/token": (anyone, None),  # type: ignore[dict-item]  # built from the case: see portal_token
+    "POST /api/portal/token": (anyone, None),  # built from the case: see portal_token
     "GET /api/portal/case": (party, req("GET", "/api/portal/case")),
     "GET /api/portal/feedback": (party, req("GET", "/api/portal/feedback")),
     "POST /api/portal/feedback/{feedback_id}/reply": (
