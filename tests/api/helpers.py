@@ -61,7 +61,10 @@ async def eventually(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool],
 @contextlib.asynccontextmanager
 async def serve(app: FastAPI) -> AsyncIterator[int]:
     """The app on a real uvicorn server in this event loop (its lifespan already running), on a free port."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 (uvicorn offers no event for it)
         await asyncio.sleep(0.02)

@@ -97,13 +97,15 @@ async def test_a_real_server_answers_413_on_the_headers_alone(api: Api) -> None:
     """Over TCP: the answer comes while the 200 MB are still unsent, and says the connection ends."""
     async with serve(api.app) as port:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(
-            b"POST /api/portal/token HTTP/1.1\r\nHost: yg.test\r\nContent-Type: application/json\r\n"
-            + f"Content-Length: {200 * MiB}\r\n\r\n".encode()
-        )
-        await writer.drain()
-        answer = await asyncio.wait_for(reader.read(4096), 10)
-        writer.close()
+        try:
+            writer.write(
+                b"POST /api/portal/token HTTP/1.1\r\nHost: yg.test\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {200 * MiB}\r\n\r\n".encode()
+            )
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(4096), 10)
+        finally:
+            writer.close()
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413"), answer
     assert b"connection: close" in head.lower()
@@ -228,7 +230,7 @@ BROKEN = [
     pytest.param(_filing(case_number="（2026）云0102执\u00001号"), id="case-number-nul"),
     pytest.param(_filing(case_number="（2026）云0102执\udc001号"), id="case-number-surrogate"),
     pytest.param(_filing(handler="hand\u0000ler"), id="handler-nul"),
-    pytest.param(_filing(court_code="YN\u00000102"), id="court-nul"),
+    pytest.param(_filing(court_code="YN\u00000102"), id="court-code-nul"),
     pytest.param(_node_with(summary="冻结\u0000存款"), id="node-summary-nul"),
     pytest.param(_node_with(type="fre\ud800eze"), id="node-type-surrogate"),
     pytest.param(_node_with(type="free\u0000ze"), id="node-type-nul"),
@@ -256,8 +258,8 @@ BROKEN = [
     pytest.param(("handler", "GET", "/api/cases/%00", {}), id="path-nul"),
     pytest.param(("handler", "GET", "/api/cases/%ED%A0%80", {}), id="path-surrogate"),
     pytest.param(("handler", "GET", "/api/cases/%FF", {}), id="path-invalid-utf8"),
-    pytest.param((None, "GET", "/api/public/dishonest?court=%00", {}), id="court-nul"),
-    pytest.param((None, "GET", "/api/public/dishonest?court=YN%ED%B0%80", {}), id="court-surrogate"),
+    pytest.param((None, "GET", "/api/public/dishonest?court=%00", {}), id="query-court-nul"),
+    pytest.param((None, "GET", "/api/public/dishonest?court=YN%ED%B0%80", {}), id="query-court-surrogate"),
     pytest.param(("handler", "GET", "/api/sms?case_id=%00", {}), id="sms-case-nul"),
     pytest.param((None, "GET", "/login?next=/%00", {}), id="console-query-nul"),
 ]
