@@ -86,7 +86,7 @@ class NodeIn(BaseModel):
     """A node; fields of its type (mode, recovered_amount, scheduled_at, amount, place …) ride along."""
 
     model_config = ConfigDict(extra="allow")
-    type: Text = Field(max_length=64)
+    type: Text = Field(max_length=32)  # db Node.type: String(32)
     occurred_at: AwareDatetime
     summary: Text = Field(default="", max_length=2000)
     disclose: bool | None = None
