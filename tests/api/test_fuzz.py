@@ -36,7 +36,7 @@ from api.security import issue_token
 from db.models import Party
 from domain.clock import BEIJING
 from tests.api.conftest import Api
-from tests.api.helpers import case_body, serve
+from tests.api.helpers import case_body, eventually, serve
 
 log = logging.getLogger(__name__)
 
@@ -272,9 +272,19 @@ async def test_fuzzing_every_operation_finds_no_5xx_and_every_error_in_the_shape
     filed = await api.as_("registrar", "POST", "/api/cases", json=filed_body)
     assert filed.status_code == 201, filed.text
     case_id = filed.json()["case_id"]
-    async with api.sessions() as s:
-        applicant = (await s.scalars(select(Party).where(Party.case_id == case_id, Party.role == "applicant"))).one()
-        party = issue_party_token(applicant, secret=api.settings.secret_key)
+
+    async def applicant() -> Party | None:
+        """The applicant, once the filing SMS has given it its query code (hashed on the party)."""
+        async with api.sessions() as s:
+            found = await s.scalars(select(Party).where(Party.case_id == case_id, Party.role == "applicant"))
+            party = found.one()
+            return party if party.query_code_hash else None
+
+    party_row = await eventually(applicant, lambda p: p is not None, seconds=30)
+    assert party_row is not None
+    party = issue_party_token(party_row, secret=api.settings.secret_key)
+    mine = await api.http.get("/api/portal/case", headers={"Authorization": f"Bearer {party}"})
+    assert mine.status_code == 200, mine.text
 
     def token(role: str) -> str:
         """Demo users are named by their role (db/demo.py)."""
