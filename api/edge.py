@@ -140,8 +140,6 @@ def unexpected(e: BaseException) -> Refusal:
         or getattr(e, "connection_invalidated", False)
     ):
         return Refusal(503, "DatabaseUnavailable", "数据库暂不可用，请稍后重试 (database unavailable)")
-    if isinstance(e, ConnectionRefusedError):
-        return Refusal(503, "DatabaseUnavailable", "数据库暂不可用，请稍后重试 (database unavailable)")
     if isinstance(e, RPCError) and e.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
         return Refusal(503, "TemporalUnavailable", "流程服务暂不可用，请稍后重试 (Temporal unavailable)")
     return Refusal(500, "InternalError", "服务器内部错误，已记录，请稍后重试或联系管理员 (internal error)")
