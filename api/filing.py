@@ -79,7 +79,7 @@ async def file_case(
     if not number.year <= body.filed_on.year <= number.year + 1:
         raise InvalidInput(f"立案日期{format_day(body.filed_on)}与案号年份{number.year}不符", kind="FilingDateMismatch")
 
-    request_hash = fingerprint(body)
+    request_hash = fingerprint(body.model_copy(update={"case_number": number.text}))  # the number as normalised
     existing = await queries.case_by_number(session, case_number=number.text)
     if existing is not None:
         _same_filing(existing, request_hash)

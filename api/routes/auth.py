@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, status
 
 from api import security
 from api.deps import BearerToken, ClientAddress, CurrentStaff, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import Token
+from api.schemas import LoginForm, Token
 from api.security import issue_token
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
@@ -18,10 +17,7 @@ router = APIRouter(prefix="/api/auth", tags=["auth"], responses=ERROR_RESPONSES)
 
 @router.post("/token")
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
-    session: SessionDep,
-    settings: SettingsDep,
-    address: ClientAddress,
+    form: Annotated[LoginForm, Form()], session: SessionDep, settings: SettingsDep, address: ClientAddress
 ) -> Token:
     """A bearer token for the username and password; too many failures for the username or from the address →
     429 with Retry-After, whatever the password."""

@@ -185,10 +185,13 @@ async def test_filing_the_same_number_twice_returns_the_first_case(api: Api, dev
     body = case_body()
     first = await api.as_("registrar", "POST", "/api/cases", json=body)
     assert first.status_code == 201, first.text
-    # Half-width brackets are the same number once normalised; other fields of a repeat are ignored.
-    again_body = {**body, "case_number": body["case_number"].replace("（", "(").replace("）", ")"), "cause": "其他"}
+    # Half-width brackets are the same number once normalised; the same filing again is the first case.
+    again_body = {**body, "case_number": body["case_number"].replace("（", "(").replace("）", ")")}
     again = await api.as_("registrar", "POST", "/api/cases", json=again_body)
     assert again.status_code == 200, again.text
+    # The same number with other data is refused and changes nothing (issue 9 item 5).
+    other = await api.as_("registrar", "POST", "/api/cases", json={**again_body, "cause": "其他"})
+    assert other.status_code == 409 and other.json()["error"] == "CaseAlreadyFiled", other.text
     assert again.json()["case_id"] == first.json()["case_id"]
     assert again.json()["workflow_id"] == first.json()["workflow_id"]
     case_id = first.json()["case_id"]
@@ -354,15 +357,16 @@ async def test_node_while_the_worker_is_down_is_503_and_the_same_key_records_it_
     """A stuck workflow answers 503 in bounded time instead of hanging the request; the retry acts once."""
     filed = await _file(api)
     url = f"/api/cases/{filed['case_id']}/nodes"
+    node = _node()  # one body: the retry sends the same request
     monkeypatch.setattr("api.updates.UPDATE_DEADLINE", timedelta(seconds=2))
     await api.worker.stop()
     try:
-        r = await api.as_("handler", "POST", url, json=_node(), headers={"Idempotency-Key": "down"})
+        r = await api.as_("handler", "POST", url, json=node, headers={"Idempotency-Key": "down"})
         assert_error(r, 503, "TemporalUnavailable", "Idempotency-Key")
         assert (await _rows(api))["Node"] == 0
     finally:
         await api.worker.start()
-    again = await api.as_("handler", "POST", url, json=_node(), headers={"Idempotency-Key": "down"})
+    again = await api.as_("handler", "POST", url, json=node, headers={"Idempotency-Key": "down"})
     assert again.status_code in (200, 201), again.text
     sms = await eventually(lambda: _sms(api, filed["case_id"]), lambda s: len(s) == 2)
     assert [m["reason"] for m in sms] == ["filed", f"node:{again.json()['node_id']}"]

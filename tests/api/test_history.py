@@ -73,8 +73,9 @@ async def test_history_names_events_in_court_terms(api: Api, dev_env: WorkflowEn
     filed = await _file(api, filed_on=(datetime.now(BEIJING).date() - timedelta(days=10)).isoformat())
     case_id = filed["case_id"]
     notice = await _node(api, case_id, "n1", type="notice_issued", summary="发出执行通知书")
-    late = await _node(api, case_id, "n2", type="freeze", occurred_at=now_iso(-timedelta(days=6)), summary="冻结存款")
-    await _node(api, case_id, "n2", type="freeze", occurred_at=now_iso(-timedelta(days=6)), summary="冻结存款")
+    six_days_ago = now_iso(-timedelta(days=6))
+    late = await _node(api, case_id, "n2", type="freeze", occurred_at=six_days_ago, summary="冻结存款")
+    await _node(api, case_id, "n2", type="freeze", occurred_at=six_days_ago, summary="冻结存款")  # the same again
     closure = await _node(api, case_id, "n3", type="closure", mode="执行完毕", recovered_amount="50000.00")
     assert (late["late"], notice["late"]) == (True, False)
     assert await dev_env.client.get_workflow_handle(filed["workflow_id"]).result() == "closed"
