@@ -27,7 +27,9 @@ with workflow.unsafe.imports_passed_through():
         REQUEST_EXTENSION,
         REQUEST_ZHONGBEN,
         RESTORED,
+        STATE,
         SUBMIT_FEEDBACK,
+        WORKFLOW,
     )
     from domain import guard
     from domain.clock import BEIJING, beijing_date, format_day, start_of_day
@@ -63,7 +65,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
 
 
-@workflow.defn(name="CaseWorkflow")
+@workflow.defn(name=WORKFLOW)
 class CaseWorkflow:
     @workflow.init
     def __init__(self, inp: CaseInput) -> None:
@@ -551,6 +553,6 @@ class CaseWorkflow:
         if inp is not None and inp.year is not None:
             self._calendar_years.add(inp.year)
 
-    @workflow.query(name="state")
+    @workflow.query(name=STATE)
     def state(self) -> CaseState:
         return self._state
