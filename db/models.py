@@ -391,3 +391,15 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the canonical JSON body
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     __table_args__ = (UniqueConstraint("case_id", "scope", "key", name="uq_idempotency_keys_case_scope_key"),)
+
+
+# --- identity documents and the court information page (issue 10 items 5, 6; migration 0013) ---
+
+
+# --- messages and complaints (issue 10 item 2; migration 0014) ---
+
+
+# --- documents, e-service and receipts (issue 10 items 3, 7; migration 0015) ---
+
+
+# --- agents and party corrections (issue 10 item 4; migration 0016) ---

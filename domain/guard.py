@@ -56,6 +56,15 @@ def check_node(
             )
 
 
+def check_event(rules: RuleSet, case: CaseView, *, event: str) -> None:
+    """An event from outside the nodes is one the rules know; on a closed case only a reply or a download (an
+    answer still owed, a document still being served)."""
+    if event not in rules.outside_events:
+        raise InvalidInput(f"未知的案件事件：{event}", kind="UnknownEvent")
+    if case.status == "closed" and event not in ("reply", "downloaded"):
+        raise CaseClosed("案件已结案，不能再提交")
+
+
 def unmet_zhongben(rules: RuleSet, case: CaseView, *, closing_at: datetime) -> list[str]:
     """Which 终本 conditions a closure at ``closing_at`` does not meet, in Chinese (终本规定 第一条, seed 003)."""
     z = rules.zhongben

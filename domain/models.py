@@ -67,6 +67,17 @@ class Notice(BaseModel):
     node_id: str | None = None
 
 
+class CaseEventInput(BaseModel):
+    """Something that happened outside the nodes (a party's message or complaint, the reply to it, an e-service
+    reminder, a first download): the book opens or meets what the rules say of ``event`` for ``ref`` (a message
+    id, a document id), and ``notice`` (if any) goes out in the notices lane. ``key`` makes a repeat a no-op."""
+
+    event: str
+    ref: str
+    key: str
+    notice: Notice | None = None
+
+
 RECENT_KEYS = 200  # idempotency keys a continued run still answers itself
 
 
@@ -86,6 +97,7 @@ class CaseState(BaseModel):
     feedback_done: dict[str, FeedbackResult] = Field(default_factory=dict)  # request id → result
     node_count: int = 0
     processed: dict[str, NodeResult] = Field(default_factory=dict)  # idempotency key → result
+    events_done: list[str] = Field(default_factory=list)  # keys of the outside events carried out
     pending_notices: list[Notice] = Field(default_factory=list)  # SMS not yet sent
     masking: bool = False  # closure asked the public lists to mask the case; not yet confirmed
     closed_at: AwareDatetime | None = None
@@ -102,6 +114,7 @@ class CaseState(BaseModel):
                 "book": book,
                 "processed": dict(list(self.processed.items())[-recent:]),
                 "feedback_done": dict(list(self.feedback_done.items())[-recent:]),
+                "events_done": self.events_done[-recent:],
             }
         )
 

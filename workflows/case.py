@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts.case import (
         ASSIGN,
         CALENDAR_CHANGED,
+        CASE_EVENT,
         DECIDE_EXTENSION,
         OPEN_CASE,
         RECORD_NODE,
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         AssignResult,
         CalendarChangedInput,
         CaseClosing,
+        CaseEventInput,
         CaseInput,
         CaseState,
         DecideExtensionInput,
@@ -538,6 +540,28 @@ class CaseWorkflow:
         )
 
     # --- signals and queries ---------------------------------------------------------------------------
+
+    # --- what happens outside the nodes ------------------------------------------------------------------
+
+    @workflow.update(name=CASE_EVENT)
+    async def case_event(self, inp: CaseEventInput) -> None:
+        """A party writes, the handler replies, a document is offered or first downloaded: the clocks the rules
+        tie to it open or are met, and its notice (if any) goes out."""
+        await workflow.wait_condition(lambda: self._state.opened)
+        async with self._lock:
+            if inp.key in self._state.events_done:
+                return
+            self._state.events_done.append(inp.key)
+            self._events_this_run += 1
+            await self._carry_out(self._book.event(inp.event, workflow.now(), ref=inp.ref))
+            if inp.notice is not None:
+                self._notify(inp.notice)
+
+    @case_event.validator
+    def _check_case_event(self, inp: CaseEventInput) -> None:
+        if inp.key in self._state.events_done:
+            return
+        self._refuse_unless(lambda: guard.check_event(self._rules, self._view(), event=inp.event))
 
     @workflow.signal(name=RESTORED)
     async def restored(self, inp: RestoredInput) -> None:
