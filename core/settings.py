@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
 
+    # The file store (core/files.py): content-addressed, a folder under var/ or an S3-compatible bucket.
+    file_store: Literal["folder", "s3"] = "folder"
+    file_dir: str = "var/files"
+    file_max_bytes: int = 10 * 1024 * 1024  # one file; a request of several files is bounded by max_upload_bytes
+    s3_bucket: str = ""
+    s3_prefix: str = "files/"
+    s3_endpoint_url: str | None = None  # MinIO, Ceph, a cloud's S3-compatible service; unset: AWS
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None  # unset: boto3's usual credential chain
+    s3_secret_access_key: str | None = None
+    # Count limits on uploads: documents a case takes per day, files one party message carries.
+    max_documents_per_case_per_day: int = 50
+    max_files_per_message: int = 10
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         """Outside dev and test, refuse the dev secrets and the outbox provider: a production court sets its own
@@ -82,6 +96,10 @@ class Settings(BaseSettings):
             self.twilio_account_sid and self.twilio_auth_token and self.twilio_from
         ):
             problems.append("YG_SMS_PROVIDER=twilio needs YG_TWILIO_ACCOUNT_SID, _AUTH_TOKEN and _FROM")
+        if self.file_store == "s3" and not self.s3_bucket:
+            problems.append("YG_FILE_STORE=s3 needs YG_S3_BUCKET")
+        if self.file_max_bytes > self.max_upload_bytes:
+            problems.append("YG_FILE_MAX_BYTES must not exceed YG_MAX_UPLOAD_BYTES (the upload request's limit)")
         if problems:
             hint = "" if self.environment in DEV_ENVIRONMENTS else " (YG_ENVIRONMENT=dev on a development machine)"
             raise ValueError(f"YG_ENVIRONMENT={self.environment}{hint}: " + "; ".join(problems))

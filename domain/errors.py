@@ -59,3 +59,17 @@ class TooManyAttempts(YgError):
     def __init__(self, detail: str, *, retry_after: int, kind: str | None = None) -> None:
         super().__init__(detail, kind=kind)
         self.retry_after = retry_after
+
+
+class PayloadTooLarge(YgError):
+    """A file or request past its configured size (core/files.py, api/edge.py)."""
+
+    status = 413
+    kind = "PayloadTooLarge"
+
+
+class UnsupportedMediaType(YgError):
+    """A file whose bytes are not one of the accepted types (PDF, JPEG, PNG, WebP), whatever its name says."""
+
+    status = 415
+    kind = "UnsupportedFileType"
