@@ -27,6 +27,7 @@ from api.routes import (
     sms,
     supervision,
 )
+from core.files import build_store
 from core.redaction import install_log_redaction
 from core.settings import Settings
 from core.temporal import connect
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         app.state.settings = settings
         app.state.sessions = make_sessions(engine)
         app.state.temporal = temporal or await connect(settings)
+        app.state.files = build_store(settings)  # the file store of YG_FILE_STORE (core/files.py)
         # Cases filed while Temporal was unreachable get their workflow once it is back (api/filing.py).
         starter = asyncio.create_task(
             filing.keep_starting_unstarted_cases(app.state.sessions, lambda: app.state.temporal, settings)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.security import staff_of_token
+from core.files import FileStore
 from core.settings import Settings
 from db.models import Staff
 from domain.errors import NotAuthenticated
@@ -33,9 +34,15 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _files(request: Request) -> FileStore:
+    files: FileStore = request.app.state.files
+    return files
+
+
 SessionDep = Annotated[AsyncSession, Depends(_session)]
 TemporalDep = Annotated[Client, Depends(_temporal)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+FileStoreDep = Annotated[FileStore, Depends(_files)]  # core/files.py: documents and attachments by hash
 
 
 async def _current_staff(
