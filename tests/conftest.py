@@ -124,6 +124,8 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 def make_settings(**overrides: object) -> Settings:
+    # Each test's files in a folder of its own (core/files.py), not in the working tree's var/.
+    overrides.setdefault("file_dir", tempfile.mkdtemp(prefix="yg-files-"))
     return Settings(environment="test", task_queue=f"tq-{uuid.uuid4().hex[:8]}", **overrides)  # type: ignore[arg-type]
 
 
