@@ -124,6 +124,13 @@ class Party(Base):
     eservice_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     query_code_hash: Mapped[str | None] = mapped_column(String(256))
     phone_flag: Mapped[str | None] = mapped_column(String(32))  # shared_phone: used by another applicant
+    # An agent (委托代理人) acts for one applicant, or for all of them when None; dismissed (解除委托) it keeps its row
+    # for the record but receives no SMS and cannot log in (seed 002 第四条; api/parties.py, migration 0016).
+    principal_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", name="fk_parties_principal_id"))
+    dismissed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Portal logins of this party carry it; raised when the case's logins end (an agent dismissed), so every older
+    # party token is refused at once (api/portal_auth.py).
+    login_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     case: Mapped[Case] = relationship(back_populates="parties")
 
 
@@ -403,3 +410,27 @@ class IdempotencyKey(Base):
 
 
 # --- agents and party corrections (issue 10 item 4; migration 0016) ---
+
+
+class PartyChange(Base):
+    """A change to a case's parties, audited (seed 002 第四条; DOMAIN.md → phone): an agent added or dismissed, or a
+    party's phone, name or address corrected — who, when, the old and the new value. ``key`` is the change's business
+    key (``agent:<party>``, ``dismissal:<party>``, ``correction:<uuid>``), also the reason of the SMS it queued, so
+    a repeated request changes and sends nothing twice. ``delivered_at``: the case's workflow has been told to send
+    that SMS (None while it has not, e.g. Temporal was unreachable; a repeat of the request tells it then)."""
+
+    __tablename__ = "party_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # agent_added | agent_dismissed | corrected
+    field: Mapped[str] = mapped_column(String(16), default="")  # phone | name | address (a correction); "" otherwise
+    old_value: Mapped[str | None] = mapped_column(String(256))
+    new_value: Mapped[str | None] = mapped_column(String(256))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(64))  # username
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    codes_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # new query codes it queued
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    __table_args__ = (UniqueConstraint("case_id", "key", "field", name="uq_party_changes_case_key_field"),)
