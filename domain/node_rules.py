@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from domain.clock import add_months, beijing_date, format_day
 from domain.errors import InvalidInput
-from domain.nodes import BY_CODE, CLOSURE_MODES, LIFTABLE_MEASURES, node_type
+from domain.nodes import BY_CODE, CLOSURE_MODES, LIFTABLE_MEASURES, SERVICE_METHODS, node_type
 
 # Clocks of court systems drift; an act stamped a few minutes ahead is not "in the future".
 CLOCK_SKEW = timedelta(minutes=5)
@@ -40,6 +40,10 @@ def check_node(*, type_code: str, occurred_at: datetime, fields: dict[str, str],
             _check_amount(name, fields[name])
     if nt.code == "measure_lifted":
         _check_measure(nt.name, fields.get("measure"))
+    if nt.code == "service" and "method" in fields and fields["method"] not in SERVICE_METHODS:
+        raise InvalidInput(
+            f"送达方式“{fields['method']}”无效，应为：{'、'.join(SERVICE_METHODS)}", kind="InvalidServiceMethod"
+        )
     if "scheduled_at" in fields:
         try:
             scheduled = datetime.fromisoformat(fields["scheduled_at"])

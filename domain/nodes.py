@@ -9,6 +9,10 @@ CLOSURE_MODES = ("执行完毕", "终本", "终结执行", "不予执行", "驳�
 # The measures a measure_lifted node can lift (field ``measure``): each puts the respondent on a public list.
 LIFTABLE_MEASURES = ("exit_restriction", "consumption_restriction", "dishonest_listing", "bidding_restriction")
 
+# How a document is served (seed 001 第十一条: by e-mail, fax or post when not downloaded within 3 days); a service
+# node may name it (field ``method``) and the document served (``document_id``).
+SERVICE_METHODS = ("电子送达", "邮寄", "电子邮件", "传真", "直接送达", "留置送达", "公告送达")
+
 # The eight columns of the seed 000 node-push statistics.
 REPORT_COLUMNS = ("立案", "执行通知", "终本结案", "财产评估", "网络拍卖", "传统拍卖", "司法拘留", "限制出境")
 

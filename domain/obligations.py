@@ -64,6 +64,7 @@ class NodeEvent:
     scheduled_at: datetime | None = None
     mode: str | None = None  # a closure's mode
     recorded: frozenset[str] = frozenset()  # node codes recorded on the case before this one
+    fields: dict[str, str] = field(default_factory=dict)  # the node's type fields (a service node's document_id)
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ class ObligationBook:
     def record(self, node: NodeEvent, now: datetime) -> Effects:
         """A node meets what it records, opens the entry of a scheduled act, pauses or resumes the stayed clocks,
         and a closure ends the open clocks and opens those that follow closure."""
-        effects = self._meet(node.code, at=node.occurred_at, now=now)
+        effects = self._meet(node.code, at=node.occurred_at, now=now, fields=node.fields)
         if node.scheduled_at is not None:
             for rule in self.rules.opened_by("scheduled_act"):
                 draft = self._draft(
@@ -306,13 +307,19 @@ class ObligationBook:
             return []
         return [self._draft(rule, self.state.anchors[rule.id])]
 
-    def _meet(self, name: str, *, at: datetime, now: datetime, ref: str | None = None) -> Effects:
+    def _meet(
+        self, name: str, *, at: datetime, now: datetime, ref: str | None = None, fields: dict[str, str] | None = None
+    ) -> Effects:
         """Meet, for each rule, the earliest-due open obligation that ``name`` meets; late when after its due
-        instant. A chain that continues when met opens its next instance."""
+        instant. A chain that continues when met opens its next instance. A node (``fields`` given) meets an
+        obligation of a rule with a ``ref_field`` only if that field names the obligation's ref."""
         effects = Effects()
         seen: set[str] = set()
         for ob in sorted(self.open(), key=lambda o: o.due_at):
             if ob.rule in seen or name not in ob.met_by or (ob.ref and ref and ob.ref != ref):
+                continue
+            ref_field = self.rules.rule(ob.rule).ref_field
+            if fields is not None and ref_field and ob.ref and fields.get(ref_field) != ob.ref:
                 continue
             if at < (ob.not_before or ob.opened_at):
                 continue  # the act came before this obligation opened (an announcement, an earlier inquiry)

@@ -54,6 +54,9 @@ class Rule:
     assignee: str = "handler"  # whom the reminders reach; the bureau chief and leaders stand above everyone
     laddered: bool = True  # false: a date the case records (``case_field``), not a duty anyone is chased for
     case_field: str | None = None  # the case records this clock's due instant (cases.query_ends_at)
+    # A node meets an obligation opened for a ref (a document) only when its field of this name names that ref:
+    # the clerk's ``service`` node with ``document_id`` meets that document's e-service clock, no other.
+    ref_field: str | None = None
     params: dict[str, int] = field(default_factory=dict)
 
 
@@ -304,6 +307,7 @@ RULES_2026_1 = RuleSet(
             subject="电子送达文书签收",
             ended_by=(),
             assignee="clerk",
+            ref_field="document_id",
         ),
     ),
 )

@@ -315,6 +315,7 @@ class CaseWorkflow:
             scheduled_at=datetime.fromisoformat(scheduled).astimezone(BEIJING) if scheduled else None,
             mode=inp.fields.get("mode") if closing else None,
             recorded=frozenset(self._state.last_node_at),
+            fields=dict(inp.fields),
         )
         previous = self._state.last_node_at.get(nt.code)
         if previous is None or inp.occurred_at > previous:

@@ -156,3 +156,11 @@ def test_amounts_that_are_not_money_are_refused_naming_the_value(value: str) -> 
         error = _refusal(code, fields=fields)
         assert error.kind == "InvalidAmount"
         assert value in error.detail
+
+
+def test_a_service_node_names_a_known_method_of_service() -> None:
+    """Seed 001 第十一条: a document not downloaded is served by e-mail, fax or post; the method is one of those."""
+    _check("service", fields={"method": "邮寄", "document_id": "d1"})
+    _check("service")  # a service node need not name a method
+    error = _refusal("service", fields={"method": "飞鸽传书"})
+    assert error.kind == "InvalidServiceMethod" and "邮寄" in error.detail

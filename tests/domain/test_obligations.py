@@ -49,9 +49,10 @@ class Case:
         scheduled_at: datetime | None = None,
         mode: str | None = None,
         recorded: frozenset[str] = frozenset(),
+        fields: dict[str, str] | None = None,
     ) -> Effects:
         self.nodes += 1
-        event = NodeEvent(code, code, f"n{self.nodes}", occurred or now, scheduled_at, mode, recorded)
+        event = NodeEvent(code, code, f"n{self.nodes}", occurred or now, scheduled_at, mode, recorded, fields or {})
         return self.run(self.book.record(event, now), now)
 
     def event(self, name: str, now: datetime, *, ref: str | None = None) -> Effects:
@@ -256,6 +257,24 @@ def test_a_message_is_answered_by_its_own_reply() -> None:
     assert case.ob("message:m1").due_at.date() == date(2026, 3, 11)  # 3 working days
     case.event("reply", at("2026-03-07"), ref="m2")
     assert case.ob("message:m1").status == "open" and case.ob("message:m2").status == "met"
+
+
+def test_a_download_or_the_clerks_service_node_meets_only_its_own_documents_eservice() -> None:
+    """Seed 001 第十一条: each served document has its own 3-day clock for the clerk; the party's download of it,
+    or a service node naming it (``document_id``), meets that clock and no other document's."""
+    case = Case(date(2026, 3, 2))
+    case.file(at("2026-03-02"))
+    case.event("eservice_reminder", at("2026-03-04"), ref="d1")
+    case.event("eservice_reminder", at("2026-03-04", 11), ref="d2")
+    case.event("eservice_reminder", at("2026-03-04", 12), ref="d3")
+    d1, d2, d3 = case.ob("eservice-3d:d1"), case.ob("eservice-3d:d2"), case.ob("eservice-3d:d3")
+    # 3 days end on Saturday the 7th: the period ends on the next working day (民法典 第二百零三条).
+    assert d1.assignee == "clerk" and d1.due_at.date() == date(2026, 3, 9)
+    case.node("service", at("2026-03-10"), fields={"method": "邮寄"})  # names no document: meets none
+    case.node("service", at("2026-03-10", 11), fields={"method": "邮寄", "document_id": "d2"})
+    assert (d1.status, d2.status, d3.status) == ("open", "met", "open") and d2.late
+    case.event("downloaded", at("2026-03-05"), ref="d3")
+    assert (d1.status, d3.status) == ("open", "met") and not d3.late
 
 
 def test_every_saved_row_carries_a_newer_version() -> None:
