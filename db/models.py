@@ -409,6 +409,50 @@ class IdempotencyKey(Base):
 # --- documents, e-service and receipts (issue 10 items 3, 7; migration 0015) ---
 
 
+class Document(Base):
+    """A document staff attached to a case (and to one of its nodes), kept in the file store by its content hash
+    (core/files.py). Disclosed with its node; a disclosed document is served electronically to every party who
+    consented (seed 001 第十一条): the row and the reminder SMS in one transaction, then ``served_at`` once the case's
+    workflow has opened the clerk's 3-day clock (api/documents.py)."""
+
+    __tablename__ = "documents"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    node_id: Mapped[str | None] = mapped_column(String(36))  # the node it belongs to (nodes.id), if any
+    title: Mapped[str] = mapped_column(String(128))
+    filename: Mapped[str] = mapped_column(String(128))  # as uploaded, shown only: never a path
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    disclosed: Mapped[bool] = mapped_column(Boolean)
+    eservice: Mapped[bool] = mapped_column(Boolean)  # served electronically: disclosed, with consenting recipients
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    served_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # the workflow heard of the e-service
+    uploader: Mapped[Staff] = relationship(lazy="joined")
+    __table_args__ = (
+        UniqueConstraint("case_id", "sha256", name="uq_documents_case_sha256"),
+        Index("ix_documents_unserved", "served_at", "uploaded_at"),
+    )
+
+
+class ServiceReceipt(Base):
+    """A party's first download of a served document: who, when, and the hash of the bytes handed over (seed 001
+    第十一条: 自动生成送达回证). ``announced_at`` once the case's workflow heard of the download."""
+
+    __tablename__ = "service_receipts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"))
+    sha256: Mapped[str] = mapped_column(String(64))
+    downloaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    announced_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    party: Mapped[Party] = relationship(lazy="joined")
+    document: Mapped[Document] = relationship(lazy="joined")
+    __table_args__ = (UniqueConstraint("document_id", "party_id", name="uq_service_receipts_document_party"),)
+
+
 # --- agents and party corrections (issue 10 item 4; migration 0016) ---
 
 
