@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import errors, filing
+from api import court_info, errors, filing
 from api.edge import Edge
 from api.routes import (
     admin,
@@ -24,6 +24,7 @@ from api.routes import (
     pages,
     portal,
     public,
+    public_pages,
     sms,
     supervision,
 )
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         supervision,
         admin,
         public,
+        public_pages,
+        court_info,
         portal,
         pages,
     ):

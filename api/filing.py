@@ -269,6 +269,7 @@ async def _party(session: AsyncSession, p: PartyIn, role: str, index: int, warni
     return Party(
         role=role,
         name=p.name,
+        id_type=p.id_type,
         id_number=p.id_number,
         phone=phone,
         address=p.address,
@@ -278,4 +279,6 @@ async def _party(session: AsyncSession, p: PartyIn, role: str, index: int, warni
 
 
 def _respondent(p: PartyIn) -> Party:
-    return Party(role="respondent", name=p.name, id_number=p.id_number, address=p.address, phone=None)
+    return Party(
+        role="respondent", name=p.name, id_type=p.id_type, id_number=p.id_number, address=p.address, phone=None
+    )

@@ -22,6 +22,7 @@ from db.models import Case, Party, PortalLoginFailure
 from domain.case_numbers import parse_case_number
 from domain.clock import beijing_date, format_day
 from domain.errors import Forbidden, InvalidInput, NotAuthenticated
+from domain.identity import normalise as normalise_id_number
 from domain.phones import normalise
 from domain.secrets import hashed, verified
 
@@ -116,7 +117,8 @@ def _case_number(raw: str) -> str:
 
 
 def _id_number(raw: str) -> str:
-    return raw.strip().upper()  # the check character X is often typed lower-case
+    """As filing stores it: half-width, upper case (the check character X is often typed lower case), no spaces."""
+    return normalise_id_number(raw)
 
 
 _decoy: list[str] = []

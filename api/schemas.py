@@ -6,7 +6,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from domain.clock import BEIJING
+from domain.errors import InvalidInput
+from domain.identity import IdType, check_id_number, guess_type
 
 
 def clean_text(value: str) -> str:
@@ -55,10 +68,31 @@ class CourtOut(BaseModel):
 
 class PartyIn(BaseModel):
     name: Text = Field(min_length=1, max_length=128)
+    # Before id_number, so its check knows the type; None: guessed from the number (domain/identity.py).
+    id_type: IdType | None = Field(default=None, description="证件类型；不填时按号码判断")
     id_number: Text | None = Field(default=None, max_length=32)
     phone: Text | None = Field(default=None, max_length=32)
     address: Text | None = Field(default=None, max_length=256)
     eservice_consent: bool = False
+
+    @field_validator("id_number")
+    @classmethod
+    def _checked_id_number(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A number is stored only checked and normalised, with its type (issue 10 item 5)."""
+        if value is None or not value.strip():
+            return None
+        try:
+            return check_id_number(value, info.data.get("id_type"), today=datetime.now(BEIJING).date()).number
+        except InvalidInput as e:
+            raise ValueError(e.detail) from None
+
+    @model_validator(mode="after")
+    def _typed(self) -> PartyIn:
+        """A checked number without a type gets the one it was checked as; no number, no type."""
+        self.id_type = guess_type(self.id_number) if self.id_number and not self.id_type else self.id_type
+        if not self.id_number:
+            self.id_type = None
+        return self
 
 
 class CaseIn(BaseModel):

@@ -322,9 +322,9 @@ def case_body(n: int, filed_days_ago: int) -> dict[str, Any]:
         "handler": "handler",
         "clerk": "clerk",
         "applicants": [
-            {"name": "张三", "id_number": "530102199001011234", "phone": f"139{n:08d}", "eservice_consent": True}
+            {"name": "张三", "id_number": "530102199001012234", "phone": f"139{n:08d}", "eservice_consent": True}
         ],
-        "respondents": [{"name": "李四", "id_number": "530103198505051234", "address": "昆明市五华区某路1号"}],
+        "respondents": [{"name": "李四", "id_number": "530103198505053234", "address": "昆明市五华区某路1号"}],
     }
 
 

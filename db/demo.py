@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.engine import make_engine, make_sessions
-from db.models import Court, Staff
+from db.models import Court, CourtInformation, Staff
+from domain.court_information import DEMO_TEXT
 from domain.secrets import hash_secret
 
 DEMO_PASSWORD = "demo-password"
@@ -59,6 +61,17 @@ def _phones(court_index: int, role_index: int) -> tuple[str, str]:
     return office, mobile
 
 
+async def _seed_court_information(session: AsyncSession) -> None:
+    """Default text of each court's public information page (issue 10 item 6); its administrator replaces it."""
+    now = datetime.now(UTC)
+    for code, name, *_ in COURTS:
+        for section, text in DEMO_TEXT.items():
+            if await session.get(CourtInformation, (code, section)) is None:
+                session.add(
+                    CourtInformation(court_code=code, section=section, text=text.format(court=name), updated_at=now)
+                )
+
+
 async def seed(session: AsyncSession) -> int:
     """Insert what is missing; a second run changes nothing. Returns the number of users created."""
     for code, name, prefix, level, parent in COURTS:
@@ -74,6 +87,7 @@ async def seed(session: AsyncSession) -> int:
                 )
             )
     await session.flush()
+    await _seed_court_information(session)
     created = 0
     password_hash = hash_secret(DEMO_PASSWORD)
     basic = [c for c in COURTS if c[3] == "basic"]

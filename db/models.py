@@ -118,6 +118,9 @@ class Party(Base):
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # applicant | agent | respondent
     name: Mapped[str] = mapped_column(String(128))
+    # The document's type (domain/identity.py ID_TYPES), the number checked by it; "unknown": a number stored before
+    # numbers were checked that is no valid resident ID (migration 0013).
+    id_type: Mapped[str | None] = mapped_column(String(32))
     id_number: Mapped[str | None] = mapped_column(String(32))
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     address: Mapped[str | None] = mapped_column(String(256))
@@ -401,6 +404,31 @@ class IdempotencyKey(Base):
 
 
 # --- identity documents and the court information page (issue 10 items 5, 6; migration 0013) ---
+
+
+class CourtInformation(Base):
+    """One section of a court's public information page (domain/court_information.py), plain text written by the
+    court's administrator; every change is kept in court_information_changes."""
+
+    __tablename__ = "court_information"
+    court_code: Mapped[str] = mapped_column(ForeignKey("courts.code"), primary_key=True)
+    section: Mapped[str] = mapped_column(String(16), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # None: seeded with the demo data
+
+
+class CourtInformationChange(Base):
+    """Who changed which section of a court's information page, when, and to what (the audit of item 6)."""
+
+    __tablename__ = "court_information_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    court_code: Mapped[str] = mapped_column(ForeignKey("courts.code"), index=True)
+    section: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    changed_by: Mapped[Staff] = relationship(lazy="joined")
 
 
 # --- messages and complaints (issue 10 item 2; migration 0014) ---

@@ -171,12 +171,25 @@ async def lists_showing_case(session: AsyncSession, *, case_id: str) -> list[str
 
 
 async def public_list_page(
-    session: AsyncSession, *, list_name: str, court_path: str | None = None, limit: int = 20, offset: int = 0
+    session: AsyncSession,
+    *,
+    list_name: str,
+    court_path: str | None = None,
+    search: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
 ) -> tuple[Sequence[PublicListRow], int]:
-    """Visible entries of one list, newest first, in a court and the courts below it; and how many there are."""
+    """Visible entries of one list, newest first, in a court and the courts below it, whose respondent's name or case
+    number contains ``search`` (brackets typed half-width match the full-width ones of case numbers); and how many
+    there are."""
     conditions = [PublicListEntry.list_name == list_name, PublicListEntry.status == "visible"]
     if court_path is not None:
         conditions.append(Court.path.startswith(court_path))
+    if search:
+        number = search.replace("(", "（").replace(")", "）")
+        conditions.append(
+            PublicListEntry.name.contains(search, autoescape=True) | Case.case_number.contains(number, autoescape=True)
+        )
     joined = (
         select(PublicListEntry.id)
         .join(Case, PublicListEntry.case_id == Case.id)

@@ -65,6 +65,24 @@ def check_event(rules: RuleSet, case: CaseView, *, event: str) -> None:
         raise CaseClosed("案件已结案，不能再提交")
 
 
+def answers(rules: RuleSet, *, kind: str, role: str, is_handler: bool) -> bool:
+    """Who answers a party's message or complaint is its rule's assignee: the case's handler for a message, the
+    discipline inspection head of the case's court for a complaint (seed 001 第十条; seed 004)."""
+    assignee = rules.rule(kind).assignee
+    return is_handler if assignee == "handler" else role == assignee
+
+
+def check_reply(rules: RuleSet, *, kind: str, role: str, is_handler: bool, replied: bool, text: str) -> None:
+    """A message is answered once, with a text, by the one its rule names."""
+    if not answers(rules, kind=kind, role=role, is_handler=is_handler):
+        who = "本案承办人" if rules.rule(kind).assignee == "handler" else "纪检组长"
+        raise Forbidden(f"只有{who}可以答复 (not the one who answers this {kind})", kind="NotAnswerer")
+    if replied:
+        raise Conflict("已答复过，不能重复答复", kind="AlreadyReplied")
+    if not text.strip():
+        raise InvalidInput("请填写答复内容", kind="MissingField")
+
+
 def unmet_zhongben(rules: RuleSet, case: CaseView, *, closing_at: datetime) -> list[str]:
     """Which 终本 conditions a closure at ``closing_at`` does not meet, in Chinese (终本规定 第一条, seed 003)."""
     z = rules.zhongben

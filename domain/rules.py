@@ -54,6 +54,9 @@ class Rule:
     assignee: str = "handler"  # whom the reminders reach; the bureau chief and leaders stand above everyone
     laddered: bool = True  # false: a date the case records (``case_field``), not a duty anyone is chased for
     case_field: str | None = None  # the case records this clock's due instant (cases.query_ends_at)
+    # The event's own SMS is the assignee's first reminder (a party's message announces itself to the handler):
+    # the ladder starts at the reminder before the due day, so no one reads of the same message twice.
+    announced: bool = False
     # A node meets an obligation opened for a ref (a document) only when its field of this name names that ref:
     # the clerk's ``service`` node with ``document_id`` meets that document's e-service clock, no other.
     ref_field: str | None = None
@@ -278,6 +281,7 @@ RULES_2026_1 = RuleSet(
             "对留言进行回复。（答复期限：3个工作日，本院规定）",
             subject="答复当事人留言",
             ended_by=(),
+            announced=True,
         ),
         Rule(
             id="complaint",
@@ -291,6 +295,7 @@ RULES_2026_1 = RuleSet(
             text="当事人及代理人……可以通过窗口链接，直接与驻院纪检监察组对话，举报投诉执行法官。（答复期限：3个工作日，本院规定）",
             subject="答复当事人投诉",
             ended_by=(),
+            announced=True,
             assignee="discipline",
         ),
         Rule(

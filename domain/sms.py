@@ -101,3 +101,17 @@ def feedback_message(sig: Signature, *, case_number: str, n: int) -> str:
         f"【{sig.court_name}】您申请执行的{case_number}案件第{n}次执行进展已反馈，"
         f"请凭身份证号码、手机号码和{QUERY_CODE_LABEL}登录查看全文并提出意见。{sig.contact()}"
     )
+
+
+def party_message_alert(court_name: str, *, case_number: str, kind_name: str, period: str) -> str:
+    """A party's message (or complaint) to the one who must answer it (seed 001 第十条): the case number and the reply
+    period only; the text, and who wrote it, are read in the console."""
+    return f"【{court_name}】{case_number}案件当事人{kind_name}，请于{period}内登录执行案件工作台答复。"
+
+
+def reply_message(court_name: str, *, case_number: str, kind_name: str) -> str:
+    """The party's message has its reply; the reply itself is only in the portal, as feedback is (seed 001 第九条)."""
+    return (
+        f"【{court_name}】您在{case_number}案件中的{kind_name}已有答复，"
+        f"请凭身份证号码、手机号码和{QUERY_CODE_LABEL}登录查看。"
+    )

@@ -34,6 +34,7 @@ from db.models import Case, Court, Node, ObligationRow, Party, SmsMessage, Staff
 from domain import guard
 from domain.clock import BEIJING, beijing_date, format_beijing, format_day
 from domain.errors import Forbidden, InvalidInput, NotAuthenticated, TooManyAttempts, YgError
+from domain.identity import ID_TYPE_LABELS
 from domain.ladder import RUNG_NAMES
 from domain.masking import mask_id_number
 from domain.nodes import CATALOGUE, CLOSURE_MODES, NodeType, node_type
@@ -113,6 +114,7 @@ TEMPLATES.env.filters["beijing"] = format_beijing
 TEMPLATES.env.filters["day"] = format_day
 TEMPLATES.env.filters["money"] = _money
 TEMPLATES.env.filters["chinese"] = _chinese
+TEMPLATES.env.globals["id_types"] = ID_TYPE_LABELS  # the filing form's document types
 
 
 # ---------------------------------------------------------------- who is logged in
@@ -325,8 +327,8 @@ def _case_in(form: Mapping[str, str], staff: Staff) -> CaseIn:
         raise InvalidInput("请填写有效的立案日期", kind="InvalidDate") from None
     if not form.get("applicant_name"):
         raise InvalidInput("请填写申请执行人姓名", kind="MissingField")
-    respondent = {k: form.get(f"respondent_{k}", "") for k in ("name", "id_number", "address")}
-    if any(respondent.values()) and not respondent["name"]:
+    respondent = {k: form.get(f"respondent_{k}", "") for k in ("name", "id_type", "id_number", "address")}
+    if any(v for k, v in respondent.items() if k != "id_type") and not respondent["name"]:
         raise InvalidInput("请填写被执行人姓名", kind="MissingField")
     body = {
         "case_number": form["case_number"],
@@ -340,6 +342,7 @@ def _case_in(form: Mapping[str, str], staff: Staff) -> CaseIn:
         "applicants": [
             {
                 "name": form["applicant_name"],
+                "id_type": form.get("applicant_id_type") or None,
                 "id_number": form.get("applicant_id_number") or None,
                 "phone": form.get("applicant_phone") or None,
                 "eservice_consent": form.get("applicant_eservice_consent") == "1",
@@ -359,6 +362,7 @@ _CASE_LABELS = {
     "amount": "执行标的金额",
     "filed_on": "立案日期",
     "name": "姓名",
+    "id_type": "证件类型",
     "id_number": "证件号码",
     "phone": "手机号码",
     "address": "地址",
@@ -374,7 +378,11 @@ def _field_labels(e: ValidationError) -> str:
     labels = []
     for err in e.errors():
         parts = [_CASE_LABELS.get(str(p), "") for p in err["loc"]]
-        labels.append("".join(p for p in parts if p) or "输入")
+        label = "".join(p for p in parts if p) or "输入"
+        # A check that names the problem (an ID number's check digit …) says it after the field.
+        labels.append(
+            f"{label}（{err['msg'].removeprefix('Value error, ')}）" if err["type"] == "value_error" else label
+        )
     return "、".join(dict.fromkeys(labels))
 
 

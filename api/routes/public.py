@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep
 from api.errors import ERROR_RESPONSES
@@ -55,11 +56,26 @@ async def public_list(
     list_name: str,
     session: SessionDep,
     court: Annotated[Text | None, Query(max_length=32, description="法院代码；包括其下级法院")] = None,
+    q: Annotated[Text | None, Query(max_length=64, description="按被执行人姓名或名称、案号查找（包含即可）")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> PublicListPage:
     """The visible entries of one list, newest first (lists: unfinished-cases, dishonest, exit-restrictions,
     consumption-restrictions, bidding-restrictions)."""
+    return await list_page(session, list_name, court=court, search=q, limit=limit, offset=offset)
+
+
+async def list_page(
+    session: AsyncSession,
+    list_name: str,
+    *,
+    court: str | None = None,
+    search: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> PublicListPage:
+    """One page of a list as the public sees it, for the JSON API and the public pages alike (one masking: the
+    entries hold only masked data, written by activities/public_lists.py)."""
     if not is_public_list(list_name):
         raise NotFound(f"没有名为“{list_name}”的公开名单，可选：{'、'.join(PUBLIC_LISTS)}", kind="UnknownList")
     court_path = None
@@ -69,7 +85,12 @@ async def public_list(
             raise NotFound(f"法院代码“{court}”不存在", kind="UnknownCourt")
         court_path = found.path
     rows, total = await queries.public_list_page(
-        session, list_name=list_name, court_path=court_path, limit=limit, offset=offset
+        session,
+        list_name=list_name,
+        court_path=court_path,
+        search=search.strip() if search and search.strip() else None,
+        limit=limit,
+        offset=offset,
     )
     items = [
         PublicListItem(

@@ -33,12 +33,12 @@ def case_body(**overrides: Any) -> dict[str, Any]:
         "applicants": [
             {
                 "name": "张三",
-                "id_number": "530102199001011234",
+                "id_number": "530102199001012234",
                 "phone": f"138{n:08d}",
                 "eservice_consent": True,
             }
         ],
-        "respondents": [{"name": "李四", "id_number": "530103198505051234", "address": "昆明市五华区某路1号"}],
+        "respondents": [{"name": "李四", "id_number": "530103198505053234", "address": "昆明市五华区某路1号"}],
     }
     body.update(overrides)
     return body

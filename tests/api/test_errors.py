@@ -23,7 +23,7 @@ from tests.api.helpers import case_body, eventually, now_iso
 TODAY = datetime.now(BEIJING).date()
 
 
-def applicant(phone: str, *, name: str = "张三", id_number: str = "530102199001011234") -> list[dict[str, Any]]:
+def applicant(phone: str, *, name: str = "张三", id_number: str = "530102199001012234") -> list[dict[str, Any]]:
     return [{"name": name, "id_number": id_number, "phone": phone, "eservice_consent": True}]
 
 
@@ -238,7 +238,7 @@ async def test_shared_applicant_phone_is_accepted_but_flagged(api: Api) -> None:
         "registrar",
         "POST",
         "/api/cases",
-        json=case_body(applicants=applicant(phone, name="王五", id_number="530102198001011235")),
+        json=case_body(applicants=applicant(phone, name="王五", id_number="530102198001014235")),
     )
     assert (same.status_code, other.status_code) == (201, 201), (same.text, other.text)
     assert same.json()["warnings"] == []

@@ -193,7 +193,7 @@ def valid_bodies(case_number: str, phone: str) -> dict[str, Any]:
         "POST /api/cases/{case_id}/assignment": {"handler": "handler", "clerk": "clerk"},
         "POST /api/portal/token": {
             "case_number": case_number,
-            "id_number": "530102199001011234",
+            "id_number": "530102199001012234",
             "phone": phone,
             "query_code": "123456",
         },

@@ -17,8 +17,8 @@ from tests.api.conftest import Api
 from tests.api.helpers import case_body, eventually, now_iso
 
 # Personal data of this file's parties: none of it may reach Temporal unencrypted.
-APPLICANT = {"name": "欧阳明月", "id_number": "53010219900101777X", "phone": "13987654321", "eservice_consent": True}
-RESPONDENT = {"name": "司马青云", "id_number": "530103198505057777", "address": "昆明市五华区青云路88号"}
+APPLICANT = {"name": "欧阳明月", "id_number": "53010219900101757X", "phone": "13987654321", "eservice_consent": True}
+RESPONDENT = {"name": "司马青云", "id_number": "530103198505057577", "address": "昆明市五华区青云路88号"}
 SECRETS = [v for v in (*APPLICANT.values(), *RESPONDENT.values()) if isinstance(v, str)]
 
 

@@ -46,7 +46,7 @@ class Counted:
             yield b"x" * self.chunk
 
 
-PERSONAL = ("张三", "530102199001011234", "13800138000")
+PERSONAL = ("张三", "530102199001012234", "13800138000")
 
 
 def _test_routes(app: FastAPI) -> None:
@@ -222,7 +222,7 @@ def _node_with(**change: Any) -> Any:
     return _json("POST", "/api/cases/{case_id}/nodes", _node(**change), user="handler")
 
 
-PORTAL = {"case_number": "（2026）云0102执1号", "id_number": "530102199001011234", "phone": "13800138000"}
+PORTAL = {"case_number": "（2026）云0102执1号", "id_number": "530102199001012234", "phone": "13800138000"}
 BROKEN = [
     pytest.param(_filing(cause="民间\u0000借贷"), id="cause-nul"),
     pytest.param(_filing(applicants=[{"name": "张\u0000三", "phone": "13800138000"}]), id="party-name-nul"),

@@ -15,8 +15,8 @@ from tests.api.helpers import case_body, eventually, now_iso
 from tests.conftest import PhonesOutbox
 
 QUERY_CODE = re.compile(QUERY_CODE_LABEL + r"：(\w+)")
-APPLICANT_ID = "530102199001011234"
-RESPONDENT_ID = "530103198505051234"
+APPLICANT_ID = "530102199001012234"
+RESPONDENT_ID = "530103198505053234"
 
 
 class Filed:

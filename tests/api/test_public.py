@@ -14,8 +14,8 @@ from domain.public_lists import MaskInput, PublicListNodeInput
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, eventually, now_iso
 
-PERSON_ID = "530103198505051234"
-COMPANY_CODE = "91530102MA6N12345X"
+PERSON_ID = "530103198505053234"
+COMPANY_CODE = "91530102MA6N123J5X"
 STREET = "某某路12号3栋"
 
 

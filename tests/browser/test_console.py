@@ -30,10 +30,10 @@ async def _fill_filing_form(page: Page, *, case_number: str, phone: str) -> None
     await form.locator("[name=handler]").select_option("handler")
     await form.locator("[name=clerk]").select_option("clerk")
     await form.locator("[name=applicant_name]").fill("张三")
-    await form.locator("[name=applicant_id_number]").fill("530102199001011234")
+    await form.locator("[name=applicant_id_number]").fill("530102199001012234")
     await form.locator("[name=applicant_phone]").fill(phone)
     await form.locator("[name=respondent_name]").fill("李四")
-    await form.locator("[name=respondent_id_number]").fill("530103198505051234")
+    await form.locator("[name=respondent_id_number]").fill("530103198505053234")
     await form.locator("[name=respondent_address]").fill("昆明市五华区某路1号")
 
 

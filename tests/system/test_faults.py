@@ -267,13 +267,13 @@ async def test_worker_kills_and_a_server_restart_lose_and_duplicate_nothing(tmp_
                         "applicants": [
                             {
                                 "name": "张三",
-                                "id_number": "530102199001011234",
+                                "id_number": "530102199001012234",
                                 "phone": f"1390000{c:04d}",
                                 "eservice_consent": True,
                             }
                         ],
                         "respondents": [
-                            {"name": "李四", "id_number": "530103198505051234", "address": "昆明市五华区某路1号"}
+                            {"name": "李四", "id_number": "530103198505053234", "address": "昆明市五华区某路1号"}
                         ],
                     }
                     r = await send(

@@ -223,9 +223,9 @@ def case_body(filed_on: str, year: int) -> dict[str, Any]:
         "handler": "handler",
         "clerk": "clerk",
         "applicants": [
-            {"name": "张三", "id_number": "530102199001011234", "phone": "13907310528", "eservice_consent": True}
+            {"name": "张三", "id_number": "530102199001012234", "phone": "13907310528", "eservice_consent": True}
         ],
-        "respondents": [{"name": "李四", "id_number": "530103198505051234", "address": "昆明市五华区某路1号"}],
+        "respondents": [{"name": "李四", "id_number": "530103198505053234", "address": "昆明市五华区某路1号"}],
     }
 
 
