@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import court_info, errors, filing
+from api import court_info, errors, filing, messages
 from api.edge import Edge
 from api.routes import (
     admin,
@@ -27,6 +27,9 @@ from api.routes import (
     public_pages,
     sms,
     supervision,
+)
+from api.routes import (
+    messages as message_routes,
 )
 from core.files import build_store
 from core.redaction import install_log_redaction
@@ -50,10 +53,15 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         starter = asyncio.create_task(
             filing.keep_starting_unstarted_cases(app.state.sessions, lambda: app.state.temporal, settings)
         )
+        # Messages and replies whose request answered 503 and was not retried reach their case (api/messages.py).
+        announcer = asyncio.create_task(messages.keep_announcing(app.state.sessions, lambda: app.state.temporal))
         yield
         starter.cancel()
+        announcer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await starter
+        with contextlib.suppress(asyncio.CancelledError):
+            await announcer
         await engine.dispose()
 
     app = FastAPI(
@@ -72,6 +80,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         extensions,
         closure,
         feedback,
+        message_routes,
         sms,
         calendar,
         supervision,

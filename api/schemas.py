@@ -463,6 +463,7 @@ class SupervisionOut(BaseModel):
 class InboxItem(BaseModel):
     """A supervision record (督办) addressed to the caller."""
 
+    kind: Literal["rung"] = "rung"  # beside it in the inbox: parties' messages and complaints (api/messages.py)
     id: int
     case_id: str
     case_number: str
@@ -476,5 +477,26 @@ class InboxItem(BaseModel):
     met_at: datetime | None
 
 
+class MessageInboxItem(BaseModel):
+    """A party's message (to the handler) or complaint (to the discipline head) waiting for the caller's reply
+    (api/messages.py)."""
+
+    kind: Literal["message", "complaint"]
+    message_id: str
+    case_id: str
+    case_number: str
+    kind_name: str  # 留言 | 投诉
+    subject: str  # 当事人留言 | 当事人投诉
+    text: str
+    written_by: str  # the party's role: 申请执行人 …
+    attachments: int
+    created_at: datetime
+    due_at: datetime | None  # the reply's due instant, once the case's workflow computed it
+    replied_at: datetime | None
+
+
 class InboxOut(BaseModel):
-    items: list[InboxItem]
+    """Ladder rungs (``kind`` rung) and parties' messages and complaints waiting for a reply (``kind`` message,
+    complaint)."""
+
+    items: list[Annotated[InboxItem | MessageInboxItem, Field(discriminator="kind")]]

@@ -434,6 +434,50 @@ class CourtInformationChange(Base):
 # --- messages and complaints (issue 10 item 2; migration 0014) ---
 
 
+class PartyMessage(Base):
+    """A party's message to the handler or complaint to the discipline head (seed 001 第十条; seed 004), with its one
+    reply. Written by the API with the SMS announcing it (one transaction); ``delivered_at`` is set once the case's
+    workflow has heard of it (the reply clock opened), so none is left unannounced (api/messages.py)."""
+
+    __tablename__ = "party_messages"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # message | complaint
+    party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)  # who wrote
+    text: Mapped[str] = mapped_column(Text)
+    request_key: Mapped[str] = mapped_column(String(128))  # the party's Idempotency-Key (or a generated one)
+    request_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the request: the key with another body is 409
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # who replied
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reply_hash: Mapped[str | None] = mapped_column(String(64))  # a repeated reply with the same text is a repeat
+    reply_delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    party: Mapped[Party] = relationship(lazy="joined")
+    replier: Mapped[Staff | None] = relationship(lazy="joined")
+    attachments: Mapped[list[MessageAttachment]] = relationship(
+        order_by="MessageAttachment.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+    __table_args__ = (
+        UniqueConstraint("party_id", "request_key", name="uq_party_messages_party_key"),
+        Index("ix_party_messages_undelivered", "delivered_at", "created_at"),
+    )
+
+
+class MessageAttachment(Base):
+    """A file a party sent with a message (materials; asset clues with photos, seed 004), kept in the file store by
+    its content hash; the name is the party's, shown only, never a path."""
+
+    __tablename__ = "message_attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("party_messages.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(128))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+
+
 # --- documents, e-service and receipts (issue 10 items 3, 7; migration 0015) ---
 
 

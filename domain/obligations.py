@@ -299,6 +299,7 @@ class ObligationBook:
             warn_at=start,
             laddered=rule.laddered,
             assignee=rule.assignee,
+            rungs_fired=["remind_open"] if rule.announced else [],
         )
 
     def _next_in_chain(self, rule: Rule) -> list[Obligation]:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response, status
 
 from api import history as history_view
+from api import messages
 from api.access import require_role, visible_case
 from api.assignment import assign_case
 from api.deps import CurrentStaff, SessionDep, SettingsDep, TemporalDep
@@ -110,6 +111,7 @@ async def get_case(case_id: str, staff: CurrentStaff, session: SessionDep) -> Ca
                 level=o.level,
             )
             for o in await queries.obligations_of_case(session, case_id=case.id)
+            if messages.shows_clock(staff, o.rule)
         ],
     )
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api import messages
 from api.access import require_role
 from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
@@ -35,22 +36,23 @@ async def get_inbox(
     session: SessionDep,
     include_met: Annotated[bool, Query(alias="all", description="包括期限已履行的督办")] = False,
 ) -> InboxOut:
-    """The ladder's reminders and warnings addressed to the caller, until their deadline is met (seed 004)."""
-    return InboxOut(
-        items=[
-            InboxItem(
-                id=r.id,
-                case_id=r.case_id,
-                case_number=r.case.case_number,
-                obligation_id=r.obligation_id,
-                rule=r.rule,
-                subject=r.subject,
-                rung=r.rung,
-                rung_name=RUNG_NAMES.get(r.rung, r.rung),
-                due_at=r.due_at,
-                created_at=r.created_at,
-                met_at=r.met_at,
-            )
-            for r in await queries.inbox(session, staff_id=staff.id, include_met=include_met)
-        ]
-    )
+    """The ladder's reminders and warnings addressed to the caller, until their deadline is met (seed 004), and the
+    parties' messages (complaints, for the discipline head) waiting for the caller's reply (seed 001 第十条)."""
+    waiting = await messages.inbox_items(session, staff=staff, include_replied=include_met)
+    rungs = [
+        InboxItem(
+            id=r.id,
+            case_id=r.case_id,
+            case_number=r.case.case_number,
+            obligation_id=r.obligation_id,
+            rule=r.rule,
+            subject=r.subject,
+            rung=r.rung,
+            rung_name=RUNG_NAMES.get(r.rung, r.rung),
+            due_at=r.due_at,
+            created_at=r.created_at,
+            met_at=r.met_at,
+        )
+        for r in await queries.inbox(session, staff_id=staff.id, include_met=include_met)
+    ]
+    return InboxOut(items=[*waiting, *rungs])

@@ -16,6 +16,7 @@ from typing import Any
 
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, now_iso
+from tests.api.test_messages import photo
 from tests.api.test_portal import Filed, file_case
 from tests.api.test_portal import login as party_login
 
@@ -89,6 +90,8 @@ class Ctx:
     zhongben_id: str
     feedback_id: str
     keys: itertools.count[int]
+    message_id: str = ""  # the applicant's message, with a photo (attachment_id)
+    attachment_id: int = 0
 
     def key(self) -> dict[str, str]:
         return {"Idempotency-Key": f"matrix-{next(self.keys)}"}
@@ -101,7 +104,14 @@ def req(method: str, url: str, **kw: Any) -> Request:
     def build(c: Ctx) -> dict[str, Any]:
         return {
             "method": method,
-            "url": url.format(case=c.case.id, ext=c.extension_id, zb=c.zhongben_id, fb=c.feedback_id),
+            "url": url.format(
+                case=c.case.id,
+                ext=c.extension_id,
+                zb=c.zhongben_id,
+                fb=c.feedback_id,
+                msg=c.message_id,
+                att=c.attachment_id,
+            ),
             **kw,
         }
 
@@ -191,6 +201,22 @@ TABLE: dict[str, tuple[Callable[[P], bool], Request | None]] = {
         party,
         req("POST", "/api/portal/feedback/{fb}/reply", json={"text": "收到，谢谢。"}),
     ),
+    "POST /api/portal/messages": (party, req("POST", "/api/portal/messages", json={"kind": "message", "text": "您好"})),
+    "GET /api/portal/messages": (party, req("GET", "/api/portal/messages")),
+    "GET /api/portal/messages/{message_id}/attachments/{attachment_id}": (
+        party,
+        req("GET", "/api/portal/messages/{msg}/attachments/{att}"),
+    ),
+    "GET /api/cases/{case_id}/messages": (sees_case, req("GET", "/api/cases/{case}/messages")),
+    # the message's rule names its answerer: the case's handler (the discipline head answers complaints)
+    "POST /api/cases/{case_id}/messages/{message_id}/reply": (
+        roles("handler"),
+        req("POST", "/api/cases/{case}/messages/{msg}/reply", json={"text": "已收到。"}),
+    ),
+    "GET /api/cases/{case_id}/messages/{message_id}/attachments/{attachment_id}": (
+        sees_case,
+        req("GET", "/api/cases/{case}/messages/{msg}/attachments/{att}"),
+    ),
     # last: it ends the token
     "POST /api/auth/logout": (staff, req("POST", "/api/auth/logout")),
 }
@@ -251,8 +277,25 @@ async def setup(api: Api) -> Ctx:
         headers={"Idempotency-Key": "setup-fb"},
     )
     assert fb.status_code == 201, fb.text
+    msg = await api.http.post(
+        "/api/portal/messages",
+        data={"kind": "message", "text": "财产线索照片"},
+        files=[("attachments", ("线索.png", photo(), "image/png"))],
+        headers=await party_login(api, case),
+    )
+    assert msg.status_code == 201, msg.text
+    message_id = msg.json()["message_id"]
+    listed = await api.as_("handler", "GET", f"/api/cases/{case.id}/messages")
+    [attachment] = listed.json()["items"][0]["attachments"]
     return Ctx(
-        case, other.json()["case_id"], ext.json()["id"], zb.json()["id"], fb.json()["feedback_id"], itertools.count()
+        case,
+        other.json()["case_id"],
+        ext.json()["id"],
+        zb.json()["id"],
+        fb.json()["feedback_id"],
+        itertools.count(),
+        message_id,
+        attachment["attachment_id"],
     )
 
 
