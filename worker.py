@@ -25,7 +25,7 @@ def build_worker(client: Client, settings: Settings, deps: Deps, *, max_cached_w
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(deps),
+        activities=build_activities(deps, public_base_url=settings.public_base_url),
         # Failure texts go to Temporal's history in clear: no SQL parameters in them (decision 6).
         interceptors=[RedactActivityFailures()],
         max_cached_workflows=max_cached_workflows,

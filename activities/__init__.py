@@ -23,11 +23,11 @@ class Deps:
     publisher: PublicListPublisher | None = None  # None: the lists this system serves itself (LocalPublisher)
 
 
-def build_activities(deps: Deps) -> list[Callable[..., Any]]:
-    """The implementations of contracts.activities, by name."""
+def build_activities(deps: Deps, *, public_base_url: str = "") -> list[Callable[..., Any]]:
+    """The implementations of contracts.activities, by name; ``public_base_url``: the portal's (the filing SMS)."""
     outbox = Outbox(deps.sessions, deps.sms)
     transitions = TransitionActivities(deps.sessions, outbox)
-    sms = SmsActivities(deps.sessions, deps.sms)
+    sms = SmsActivities(deps.sessions, deps.sms, public_base_url=public_base_url)
     calendar = CalendarActivities(deps.sessions)
     public_lists = PublicListActivities(deps.sessions, deps.publisher)
     return [

@@ -15,6 +15,7 @@ from db.models import Case, Feedback, Node, SmsMessage
 from domain.clock import format_day
 from domain.models import NotifyInput, NotifyResult
 from domain.nodes import node_type
+from domain.portal import portal_link
 from domain.secrets import hashed, new_query_code
 from domain.sms import Signature, feedback_message, filing_message, node_message
 
@@ -23,9 +24,12 @@ FEEDBACK_REASON = "feedback:"  # "feedback:<feedback_id>": the n-th progress fee
 
 
 class SmsActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], provider: SmsProvider) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], provider: SmsProvider, *, public_base_url: str = ""
+    ) -> None:
         self._sessions = sessions
         self._provider = provider
+        self._public_base_url = public_base_url  # the filing SMS links to the portal there (empty: no link)
         self._outbox = Outbox(sessions, provider)
 
     @activity.defn(name=NOTIFY_PARTIES)
@@ -86,7 +90,13 @@ class SmsActivities:
                     code = new_query_code()
                     party.query_code_hash = await hashed(code)
                     body = filing_message(
-                        sig, case_number=case.case_number, filed_on=format_day(case.filed_on), query_code=code
+                        sig,
+                        case_number=case.case_number,
+                        filed_on=format_day(case.filed_on),
+                        query_code=code,
+                        portal_url=portal_link(self._public_base_url, case.case_number)
+                        if self._public_base_url
+                        else None,
                     )
                 else:
                     nt = node_type(node.type)

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import court_info, errors, filing, messages
+from api import court_info, errors, filing, messages, portal_pages, qr
 from api.edge import Edge
 from api.routes import (
     admin,
@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         court_info,
         portal,
         pages,
+        portal_pages,
+        qr,
     ):
         app.include_router(module.router)
     return app

@@ -8,8 +8,10 @@ party's query-code hash: when the query code changes (an agent dismissed, seed 0
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,10 +64,57 @@ def issue_party_token(party: Party, *, secret: str, minutes: int = PORTAL_TOKEN_
         "scope": PORTAL_SCOPE,
         "case": party.case_id,
         "qc": code_fingerprint(party.query_code_hash or ""),
+        "jti": uuid.uuid4().hex,  # logout ends this token (the staff tokens' revocation list)
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
     }
     return jwt.encode(claims, _signing_key(secret), algorithm=ALGORITHM)
+
+
+def _claims(token: str, *, secret: str) -> dict[str, Any]:
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            _signing_key(secret),
+            algorithms=[ALGORITHM],
+            audience=PORTAL_AUDIENCE,
+            options={"require": ["exp", "sub", "aud", "case", "qc", "jti"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise NotAuthenticated("登录已过期，请重新登录 (token expired)", kind="TokenExpired") from None
+    except jwt.InvalidTokenError:
+        raise NotAuthenticated("登录凭证无效，请重新登录 (invalid token)", kind="InvalidToken") from None
+    return claims
+
+
+async def portal_logout(session: AsyncSession, token: str, *, secret: str) -> None:
+    """End a party token now, as staff logout ends a staff token: its id is refused until it would have expired."""
+    claims = _claims(token, secret=secret)
+    now = datetime.now(UTC)
+    expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+    await queries.revoke_token(session, jti=str(claims["jti"]), expires_at=expires_at, at=now)
+    await queries.prune_revoked_tokens(session, before=now)
+    await session.commit()
+
+
+def query_ended(case: Case, now: datetime) -> bool:
+    """Online query ends one month after closure (seed 002 第四条, rule query-1m: ``cases.query_ends_at``)."""
+    return case.query_ends_at is not None and now > case.query_ends_at
+
+
+def query_ended_message(case: Case) -> str:
+    """What a party reads once the online query has ended, in plain words: when the case closed, when the query
+    ended, and whom to call instead — the handler and the clerk with their office phones (seed 001 第三条(二)), or
+    the court when no one is named."""
+    closed = f"已于{format_day(beijing_date(case.closed_at))}结案" if case.closed_at else "已结案"
+    ended = f"已于{format_day(beijing_date(case.query_ends_at))}截止" if case.query_ends_at else "已截止"
+    contacts = [
+        f"{title}{person.name}（办公电话{person.office_phone}）" if person.office_phone else f"{title}{person.name}"
+        for title, person in (("承办法官", case.handler), ("书记员", case.clerk))
+        if person is not None
+    ]
+    call = f"请致电{'或'.join(contacts)}" if contacts else f"请致电{case.court.name}"
+    return f"本案{closed}，网上查询{ended}（案件办结后一个月不再提供网上查询）。如需了解情况，{call}。"
 
 
 def check_query_open(case: Case, now: datetime) -> None:
@@ -80,18 +129,9 @@ def check_query_open(case: Case, now: datetime) -> None:
 
 async def party_of_token(session: AsyncSession, token: str, *, secret: str) -> PortalUser:
     """The party a valid portal token was issued to, while its query code and the online query last."""
-    try:
-        claims = jwt.decode(
-            token,
-            _signing_key(secret),
-            algorithms=[ALGORITHM],
-            audience=PORTAL_AUDIENCE,
-            options={"require": ["exp", "sub", "aud", "case", "qc"]},
-        )
-    except jwt.ExpiredSignatureError:
-        raise NotAuthenticated("登录已过期，请重新登录 (token expired)", kind="TokenExpired") from None
-    except jwt.InvalidTokenError:
-        raise NotAuthenticated("登录凭证无效，请重新登录 (invalid token)", kind="InvalidToken") from None
+    claims = _claims(token, secret=secret)
+    if await queries.token_revoked(session, jti=str(claims["jti"])):
+        raise NotAuthenticated("已退出登录，请重新登录 (logged out)", kind="TokenRevoked")
     kind, _, ident = str(claims["sub"]).partition(":")
     party = await session.get(Party, int(ident)) if kind == "party" and ident.isdigit() else None
     if (

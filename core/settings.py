@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Literal
 
 from pydantic import model_validator
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     temporal_ui_url: str = "http://127.0.0.1:8233"
+    # Where parties reach the portal (the filing SMS's link, the case QR code): the court's public address, e.g.
+    # https://zxgk.example-court.gov.cn. Unset: this API's own address (dev only; production must set it).
+    public_base_url: str = ""
 
     secret_key: str = DEV_SECRET
     token_minutes: int = 8 * 60
@@ -83,6 +87,8 @@ class Settings(BaseSettings):
                 problems.append("YG_SECRET_KEY must be set to a random value of 32+ characters")
             if self.payload_key == DEV_PAYLOAD_KEY:
                 problems.append("YG_PAYLOAD_KEY must be set to a fresh base64 key of 32 bytes")
+            if not self.public_base_url:
+                problems.append("YG_PUBLIC_BASE_URL must be set to the portal's public address (SMS links, QR codes)")
             if self.sms_provider == "outbox":
                 problems.append(
                     "YG_SMS_PROVIDER=outbox only marks messages sent, it sends nothing: set YG_SMS_PROVIDER=twilio"
@@ -100,6 +106,9 @@ class Settings(BaseSettings):
             problems.append("YG_FILE_STORE=s3 needs YG_S3_BUCKET")
         if self.file_max_bytes > self.max_upload_bytes:
             problems.append("YG_FILE_MAX_BYTES must not exceed YG_MAX_UPLOAD_BYTES (the upload request's limit)")
+        if self.public_base_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", self.public_base_url):
+            problems.append(f"YG_PUBLIC_BASE_URL={self.public_base_url} is not an http(s) address without query")
+        self.public_base_url = (self.public_base_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
         if problems:
             hint = "" if self.environment in DEV_ENVIRONMENTS else " (YG_ENVIRONMENT=dev on a development machine)"
             raise ValueError(f"YG_ENVIRONMENT={self.environment}{hint}: " + "; ".join(problems))

@@ -28,11 +28,15 @@ class Signature:
         return f"承办人{self.handler_name}{phone}。"
 
 
-def filing_message(sig: Signature, *, case_number: str, filed_on: str, query_code: str) -> str:
-    """立案 SMS with the query code the applicant uses to look the case up (seed 001 第九条)."""
+def filing_message(
+    sig: Signature, *, case_number: str, filed_on: str, query_code: str, portal_url: str | None = None
+) -> str:
+    """立案 SMS with the query code the applicant uses to look the case up (seed 001 第九条), and where: the portal's
+    link for the case (domain/portal.py), set apart by spaces so that the SMS app takes it whole."""
+    where = f"请登录 {portal_url} 凭" if portal_url else "请凭"
     return (
         f"【{sig.court_name}】您申请执行的{case_number}案件已于{filed_on}立案。"
-        f"{QUERY_CODE_LABEL}：{query_code}，请凭身份证号码、手机号码和查询码查询案件进展，勿告知他人。"
+        f"{QUERY_CODE_LABEL}：{query_code}，{where}身份证号码、手机号码和查询码查询案件进展，勿告知他人。"
         f"{sig.contact()}"
     )
 

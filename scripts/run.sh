@@ -16,6 +16,8 @@ API_PORT="${YG_API_PORT:-8000}"
 export YG_ENVIRONMENT="${YG_ENVIRONMENT:-dev}"
 export YG_API_HOST="${YG_API_HOST:-127.0.0.1}"
 export YG_TEMPORAL_ADDRESS="${YG_TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
+# The portal's address in the filing SMS and on the case QR code; a court sets its public one.
+export YG_PUBLIC_BASE_URL="${YG_PUBLIC_BASE_URL:-http://127.0.0.1:$API_PORT}"
 
 pids=()
 stop() {

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import CurrentParty, SessionDep, SettingsDep
 from api.errors import ERROR_RESPONSES, ErrorBody
-from api.portal_auth import portal_login
+from api.portal_auth import PortalUser, portal_login
 from api.routes.feedback import feedback_fields
 from api.schemas import (
     FeedbackOut,
@@ -21,6 +22,7 @@ from api.schemas import (
     Token,
 )
 from db import queries
+from db.models import Feedback
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.nodes import node_type
 
@@ -77,7 +79,12 @@ async def my_feedback(me: CurrentParty, session: SessionDep) -> list[FeedbackOut
 @router.post("/feedback/{feedback_id}/reply", status_code=status.HTTP_201_CREATED)
 async def reply(feedback_id: str, body: FeedbackReplyIn, me: CurrentParty, session: SessionDep) -> FeedbackOut:
     """The applicant's views and suggestions on a feedback (听取其对案件执行的意见和建议), recorded once."""
-    text = body.text.strip()
+    return FeedbackOut(**feedback_fields(await reply_to_feedback(session, me, feedback_id=feedback_id, text=body.text)))
+
+
+async def reply_to_feedback(session: AsyncSession, me: PortalUser, *, feedback_id: str, text: str) -> Feedback:
+    """Record the party's reply once (this endpoint and the portal page's form): the feedback as it now is."""
+    text = text.strip()
     if not text:
         raise InvalidInput("请填写对案件执行的意见和建议", kind="MissingField")
     found = await queries.feedback_by_id(session, case_id=me.case.id, feedback_id=feedback_id)
@@ -90,4 +97,4 @@ async def reply(feedback_id: str, body: FeedbackReplyIn, me: CurrentParty, sessi
     if not recorded:
         raise Conflict("已对这次执行进展反馈提出过意见，不能重复提交", kind="AlreadyReplied")
     await session.refresh(found)
-    return FeedbackOut(**feedback_fields(found))
+    return found

@@ -28,7 +28,11 @@ def no_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def _own_keys() -> dict[str, Any]:
-    return {"secret_key": secrets.token_urlsafe(32), "payload_key": base64.b64encode(secrets.token_bytes(32)).decode()}
+    return {
+        "secret_key": secrets.token_urlsafe(32),
+        "payload_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "public_base_url": "https://zxgk.court.example",
+    }
 
 
 def test_a_process_started_without_an_environment_refuses_the_development_keys() -> None:
@@ -47,6 +51,24 @@ def test_production_refuses_the_outbox_provider_that_sends_nothing() -> None:
 def test_production_with_its_own_keys_and_a_real_provider_starts() -> None:
     settings = Settings(environment="production", sms_provider="twilio", **TWILIO, **_own_keys())
     assert settings.environment == "production"
+
+
+def test_production_needs_the_portal_s_public_address() -> None:
+    """The filing SMS and the QR code carry it: this API's own loopback address would lead parties nowhere."""
+    keys = {k: v for k, v in _own_keys().items() if k != "public_base_url"}
+    with pytest.raises(ValidationError, match="YG_PUBLIC_BASE_URL"):
+        Settings(environment="production", sms_provider="twilio", **TWILIO, **keys)
+
+
+@pytest.mark.parametrize("address", ["javascript:alert(1)", "https://court.example/portal?x=1", "court.example"])
+def test_the_public_address_is_an_http_address(address: str) -> None:
+    with pytest.raises(ValidationError, match="YG_PUBLIC_BASE_URL"):
+        Settings(environment="test", public_base_url=address)
+
+
+def test_dev_defaults_the_public_address_to_the_api_s_own() -> None:
+    assert Settings(environment="dev", api_port=8123).public_base_url == "http://127.0.0.1:8123"
+    assert Settings(environment="test", public_base_url="https://a.example/yg/").public_base_url == "https://a.example/yg"
 
 
 @pytest.mark.parametrize("environment", ["dev", "test"])
