@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import court_info, errors, filing, messages, portal_pages, qr
+from api import court_info, documents, errors, filing, messages, portal_pages, qr
 from api.edge import Edge
 from api.routes import (
     admin,
@@ -28,6 +28,7 @@ from api.routes import (
     sms,
     supervision,
 )
+from api.routes import documents as document_routes
 from api.routes import (
     messages as message_routes,
 )
@@ -55,7 +56,12 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         )
         # Messages and replies whose request answered 503 and was not retried reach their case (api/messages.py).
         announcer = asyncio.create_task(messages.keep_announcing(app.state.sessions, lambda: app.state.temporal))
+        # E-service and downloads whose request answered 503 and was not retried reach their case (api/documents.py).
+        server = asyncio.create_task(documents.keep_serving(app.state.sessions, lambda: app.state.temporal))
         yield
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
         starter.cancel()
         announcer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -94,4 +100,6 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         qr,
     ):
         app.include_router(module.router)
+    app.include_router(document_routes.router)  # API.md → Documents and e-service
+    app.include_router(document_routes.pages)  # their console and portal pages
     return app

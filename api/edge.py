@@ -42,7 +42,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 # Paths that take file uploads (API.md → Documents and e-service) get the larger limit; every other path the
 # body limit, and a NUL in a form body there is refused.
 UPLOAD_PATHS = (
-    re.compile(r"^/api/cases/[^/]+/documents$"),
+    re.compile(r"^(/api)?/cases/[^/]+/documents$"),  # a document staff attach (api/routes/documents.py)
     re.compile(r"^(/api)?/portal/messages$"),  # a party's message with its files (api/routes/messages.py)
 )
 

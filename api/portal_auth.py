@@ -39,6 +39,12 @@ FAILURE_WINDOW = timedelta(minutes=15)
 WRONG_LOGIN = "案号、证件号码、手机号码或查询码不正确 (wrong login data)"
 
 
+def may_log_in(party: Party) -> bool:
+    """Applicants and agents query the case (seed 002 第三条); a respondent who consented to e-service logs in to
+    receive the documents served on it (seed 001 第九条、第十一条), with the query code its first one brought."""
+    return party.role in PORTAL_ROLES or (party.role == "respondent" and party.eservice_consent)
+
+
 @dataclass(frozen=True)
 class PortalUser:
     """The logged-in party and its case."""
@@ -138,7 +144,7 @@ async def party_of_token(session: AsyncSession, token: str, *, secret: str) -> P
         party is None
         or claims.get("scope") != PORTAL_SCOPE
         or party.case_id != claims["case"]
-        or party.role not in PORTAL_ROLES
+        or not may_log_in(party)
         or not party.query_code_hash
         or code_fingerprint(party.query_code_hash) != claims["qc"]
     ):
@@ -182,7 +188,7 @@ async def portal_login(session: AsyncSession, body: PortalLoginIn, *, secret: st
     candidates = [
         p
         for p in (case.parties if case else [])
-        if p.role in PORTAL_ROLES
+        if may_log_in(p)
         and p.query_code_hash
         and _id_number(p.id_number or "") == id_number
         and p.phone == phone

@@ -40,11 +40,12 @@ async def record_node(
     else:
         key = idempotency_key
         claimed = await idempotency.claim(session, scope="node", case_id=case.id, key=key, body=body)
-    done = await queries.node_by_key(session, case_id=case.id, idempotency_key=key)
+    first = claimed is None or claimed.first
+    # A key this request claimed (or made up) has no node yet; a repeat's node may be written already.
+    done = None if first else await queries.node_by_key(session, case_id=case.id, idempotency_key=key)
     if done is not None:
         return NodeCreated(node_id=done.id, late=done.late), False
     fields = body.type_fields()
-    first = claimed is None or claimed.first
     async with idempotency.freed_if_refused(session, claimed):
         if first:  # a repeat waits for the first's result (the same update), whatever the case is by now
             rules = rule_set(case.rule_version)

@@ -119,3 +119,18 @@ def reply_message(court_name: str, *, case_number: str, kind_name: str) -> str:
         f"【{court_name}】您在{case_number}案件中的{kind_name}已有答复，"
         f"请凭身份证号码、手机号码和{QUERY_CODE_LABEL}登录查看。"
     )
+
+
+def eservice_message(
+    sig: Signature, *, case_number: str, title: str, days: int, portal_url: str | None, query_code: str | None = None
+) -> str:
+    """The e-service reminder (seed 001 第十一条): a document is served electronically, download it within ``days``
+    days in the portal; the first download is the service receipt. A party without a query code yet (a respondent
+    who consented to e-service) gets its own here, so it can log in."""
+    where = f"登录 {portal_url} " if portal_url else "登录执行信息公开平台"
+    code = f"您的{QUERY_CODE_LABEL}：{query_code}，勿告知他人。" if query_code else ""
+    return (
+        f"【{sig.court_name}】{case_number}案件执行文书《{title}》已向您电子送达，"
+        f"请于{days}日内{where}凭证件号码、手机号码和{QUERY_CODE_LABEL}下载查阅，下载即视为签收。{code}"
+        f"{sig.contact()}"
+    )

@@ -80,7 +80,7 @@ class CaseWorkflow:
         # the main loop that changes the book holds this lock across it (samples-python safe_message_handlers).
         self._lock = asyncio.Lock()
         self._events_this_run = 0
-        self._changed = False  # the book changed outside the main loop: recompute the next wake-up
+        self._armed: tuple[object, ...] | None = None  # the clocks as the main loop last saw them (_clock_face)
         self._calendar_changed = False
         self._calendar_years: set[int] = set()  # years whose schedule was entered since the last recompute
         self._visible: tuple[object, ...] | None = None
@@ -133,13 +133,21 @@ class CaseWorkflow:
         """Sleep until the next rung, an event that changed the book, the end, or time to continue as new."""
         wake = self._book.next_wake()
         timeout = max(wake[1] - workflow.now(), timedelta(0)) if wake else None
-        self._changed = False
+        self._armed = self._clock_face()
         with contextlib.suppress(asyncio.TimeoutError):  # the timeout is the next rung's time: not an error
             await workflow.wait_condition(
-                lambda: self._changed or self._calendar_changed or self._finished() or self._should_continue_as_new(),
+                lambda: self._clock_face() != self._armed
+                or self._calendar_changed
+                or self._finished()
+                or self._should_continue_as_new(),
                 timeout=timeout,
                 timeout_summary=f"等待期限 {wake[0]} (next ladder rung)" if wake else None,
             )
+
+    def _clock_face(self) -> tuple[object, ...]:
+        """What the main loop's sleep depends on: the next rung and what supervision sees. A transition that leaves
+        it unchanged (most nodes) lets the timer run on instead of restarting it."""
+        return self._book.next_wake(), self._book.earliest_due(), self._book.level()
 
     def _finished(self) -> bool:
         return self._state.status == "closed" and self._book.settled() and not self._state.masking
@@ -165,7 +173,6 @@ class CaseWorkflow:
             effects.merge(self._book.fire(workflow.now()))
             if not effects.schedule:
                 break
-        self._changed = True
         return computed
 
     async def _write(self, effects: Effects, **rows: object) -> TransitionResult:

@@ -25,6 +25,7 @@ from api import security
 from api.access import ROLE_NAMES, require_role, visible_case
 from api.assignment import assign_case
 from api.deps import ClientAddress, SessionDep, SettingsDep, TemporalDep
+from api.documents import documents_panel
 from api.filing import file_case
 from api.recording import record_node
 from api.schemas import AssignmentIn, CaseIn, NodeIn
@@ -565,6 +566,7 @@ async def _case_page(
     node_form: Mapping[str, str] | None = None,
     error: YgError | None = None,
     assign_error: YgError | None = None,
+    extra: Mapping[str, Any] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     nodes = await queries.nodes_of_case(session, case_id=case.id)
@@ -581,6 +583,7 @@ async def _case_page(
         "me": _me(staff),
         "case": case,
         "status": STATUS_NAMES.get(case.status, case.status),
+        "documents_panel": await documents_panel(session, case, staff),  # case_documents.html
         "parties": [
             {
                 "role": PARTY_ROLE_NAMES.get(p.role, p.role),
@@ -652,6 +655,7 @@ async def _case_page(
             # The key is fixed when the form is drawn: submitting the same form twice records one node.
             "node_form": node_form or {"occurred_at": _datetime_local(now), "idempotency_key": str(uuid.uuid4())},
         }
+    context |= extra or {}  # a form of another module drawn again with its error (api/routes/parties.py)
     return _render(request, "case.html", context, status=status)
 
 

@@ -23,7 +23,7 @@ from api.schemas import (
 )
 from db import queries
 from db.models import Feedback
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from domain.nodes import node_type
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -85,6 +85,8 @@ async def reply(feedback_id: str, body: FeedbackReplyIn, me: CurrentParty, sessi
 async def reply_to_feedback(session: AsyncSession, me: PortalUser, *, feedback_id: str, text: str) -> Feedback:
     """Record the party's reply once (this endpoint and the portal page's form): the feedback as it now is."""
     text = text.strip()
+    if me.party.role == "respondent":  # feedback is reported to the applicant (seed 002 第五条)
+        raise Forbidden("执行进展反馈由申请执行人及其代理人提出意见 (feedback is the applicant's)", kind="NotApplicant")
     if not text:
         raise InvalidInput("请填写对案件执行的意见和建议", kind="MissingField")
     found = await queries.feedback_by_id(session, case_id=me.case.id, feedback_id=feedback_id)
