@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep, SettingsDep
+from api.documents import documents_by_node
 from api.portal_auth import PORTAL_TOKEN_MINUTES, PortalUser, party_of_token, portal_login, portal_logout
 from api.routes.pages import (
     PARTY_ROLE_NAMES,
@@ -332,6 +333,7 @@ async def _progress(
     feedback = await queries.feedback_of_case(session, case_id=me.case.id)
     context = {
         "timeline": _timeline(nodes),
+        "node_documents": await documents_by_node(session, me=me),  # portal/_node_documents.html
         "feedback": list(reversed(feedback)),
         "notice": NOTICES.get(notice or ""),
         "error": error,
