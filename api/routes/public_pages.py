@@ -20,6 +20,7 @@ from api.routes.public import list_page
 from api.schemas import clean_text
 from db import queries
 from db.models import Staff
+from domain.clock import beijing_date
 from domain.court_information import SECTION_SPECS, SECTIONS, paragraphs
 from domain.errors import Forbidden, InvalidInput, NotFound, YgError
 from domain.public_lists import LIST_TITLES, PUBLIC_LISTS
@@ -110,7 +111,7 @@ async def public_list_page(
         "list_name": list_name,
         "title": LIST_TITLES[list_name],  # type: ignore[index]  # list_page refused any other name
         "note": LIST_NOTES[list_name],
-        "items": found.items,
+        "rows": [(i, beijing_date(i.since)) for i in found.items],  # listed on: the Beijing day
         "total": found.total,
         "q": search,
         "court": court,

@@ -194,6 +194,16 @@ TABLE: dict[str, tuple[Callable[[P], bool], Request | None]] = {
     "GET /api/inbox": (staff, req("GET", "/api/inbox")),
     "GET /api/admin/stuck-cases": (role_anywhere("admin"), req("GET", "/api/admin/stuck-cases")),
     "GET /api/public/{list_name}": (anyone, req("GET", "/api/public/dishonest")),
+    # a court's information page: read by anyone, written and its audit read by the court's own administrator
+    "GET /api/courts/{court_code}/information": (anyone, req("GET", "/api/courts/YN0102/information")),
+    "PUT /api/courts/{court_code}/information": (
+        roles("admin"),
+        req("PUT", "/api/courts/YN0102/information", json={"hotline": "执行监督电话：0871-12368"}),
+    ),
+    "GET /api/courts/{court_code}/information/changes": (
+        roles("admin"),
+        req("GET", "/api/courts/YN0102/information/changes"),
+    ),
     "POST /api/portal/token": (anyone, None),  # built from the case: see portal_token
     "GET /api/portal/case": (party, req("GET", "/api/portal/case")),
     "GET /api/portal/feedback": (party, req("GET", "/api/portal/feedback")),
