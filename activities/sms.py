@@ -84,6 +84,10 @@ class SmsActivities:
                 recipient = f"party:{party.id}"
                 if party.role not in RECIPIENT_ROLES or not party.phone or recipient in existing:
                     continue
+                if party.dismissed_at is not None:
+                    continue  # an agent no longer (解除委托): it hears nothing more of the case
+                if node is None and feedback is None and party.query_code_hash:
+                    continue  # given its code since (an agent added, a phone corrected: api/parties.py) — keep it
                 if feedback is not None:
                     body = feedback_message(sig, case_number=case.case_number, n=feedback.n)
                 elif node is None:

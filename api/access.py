@@ -43,3 +43,25 @@ def require_on_case(staff: Staff, case: Case) -> None:
     """Only the case's handler (承办人) or clerk (书记员) records its nodes."""
     if staff.id not in (case.handler_id, case.clerk_id):
         raise Forbidden("只有本案承办人或书记员可以录入节点 (not on this case)", kind="NotOnCase")
+
+
+# Who keeps a case's parties — registers and dismisses agents, corrects phones, names and addresses (DOMAIN.md →
+# roles: the registrar enters parties and phone numbers; the handler and clerk work the case): the registrars of the
+# case's court, and the case's own handler or clerk.
+PARTY_KEEPERS_OF_COURT = ("registrar",)
+PARTY_KEEPERS_ON_CASE = ("handler", "clerk")
+
+
+def keeps_parties(staff: Staff, case: Case) -> bool:
+    if staff.role in PARTY_KEEPERS_OF_COURT:
+        return staff.court_code == case.court_code
+    return staff.role in PARTY_KEEPERS_ON_CASE and staff.id in (case.handler_id, case.clerk_id)
+
+
+def require_party_keeper(staff: Staff, case: Case) -> None:
+    """Only the registrars of the case's court and the case's handler or clerk change its parties."""
+    if not keeps_parties(staff, case):
+        raise Forbidden(
+            "只有本院立案人员或本案承办人、书记员可以变更当事人信息 (not a keeper of this case's parties)",
+            kind="NotPartyKeeper",
+        )

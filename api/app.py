@@ -32,6 +32,7 @@ from api.routes import documents as document_routes
 from api.routes import (
     messages as message_routes,
 )
+from api.routes import parties as party_routes
 from core.files import build_store
 from core.redaction import install_log_redaction
 from core.settings import Settings
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         closure,
         feedback,
         message_routes,
+        party_routes,
         sms,
         calendar,
         supervision,

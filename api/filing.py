@@ -251,21 +251,9 @@ async def _staff_in_court(
 async def _party(session: AsyncSession, p: PartyIn, role: str, index: int, warnings: list[str]) -> Party:
     """An applicant or agent: the SMS number must be a real mainland mobile of their own (rule ``phone``)."""
     label = f"{'申请执行人' if role == 'applicant' else '委托代理人'}{index}（{p.name}）"
-    if not p.phone:
-        raise InvalidInput(f"{label}未填写手机号码，无法推送短信", kind="MissingPhone")
-    try:
-        phone = check_mobile(p.phone)
-    except InvalidInput as e:
-        raise InvalidInput(f"{label}：{e.detail}", kind=e.kind) from None
-    if await queries.staff_with_phone(session, phone=phone):
-        raise InvalidInput(
-            f"{label}：手机号码{mask_phone(phone)}是本系统法院工作人员的号码，不能作为当事人号码",
-            kind="StaffPhone",
-        )
-    flag = None
-    if await queries.other_applicant_with_phone(session, phone=phone, name=p.name, id_number=p.id_number):
-        flag = "shared_phone"
-        warnings.append(f"{label}：手机号码{mask_phone(phone)}已被其他案件的不同当事人使用，请核实")
+    phone, flag = await checked_phone(
+        session, p.phone, label=label, name=p.name, id_number=p.id_number, warnings=warnings
+    )
     return Party(
         role=role,
         name=p.name,
@@ -276,6 +264,30 @@ async def _party(session: AsyncSession, p: PartyIn, role: str, index: int, warni
         eservice_consent=p.eservice_consent,
         phone_flag=flag,
     )
+
+
+async def checked_phone(
+    session: AsyncSession, raw: str | None, *, label: str, name: str, id_number: str | None, warnings: list[str]
+) -> tuple[str, str | None]:
+    """A party's SMS number by the ``phone`` rule (seed 000): a real mainland mobile, not a court staff member's;
+    one another applicant already uses is kept but flagged (``shared_phone``, with a warning). Used at filing and
+    when an agent is added or a phone corrected (api/parties.py)."""
+    if not raw:
+        raise InvalidInput(f"{label}未填写手机号码，无法推送短信", kind="MissingPhone")
+    try:
+        phone = check_mobile(raw)
+    except InvalidInput as e:
+        raise InvalidInput(f"{label}：{e.detail}", kind=e.kind) from None
+    if await queries.staff_with_phone(session, phone=phone):
+        raise InvalidInput(
+            f"{label}：手机号码{mask_phone(phone)}是本系统法院工作人员的号码，不能作为当事人号码",
+            kind="StaffPhone",
+        )
+    flag = None
+    if await queries.other_applicant_with_phone(session, phone=phone, name=name, id_number=id_number):
+        flag = "shared_phone"
+        warnings.append(f"{label}：手机号码{mask_phone(phone)}已被其他案件的不同当事人使用，请核实")
+    return phone, flag
 
 
 def _respondent(p: PartyIn) -> Party:

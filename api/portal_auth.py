@@ -70,6 +70,7 @@ def issue_party_token(party: Party, *, secret: str, minutes: int = PORTAL_TOKEN_
         "scope": PORTAL_SCOPE,
         "case": party.case_id,
         "qc": code_fingerprint(party.query_code_hash or ""),
+        "ep": party.login_epoch,  # raised when the case's logins end (an agent dismissed): older tokens are refused
         "jti": uuid.uuid4().hex,  # logout ends this token (the staff tokens' revocation list)
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
@@ -125,12 +126,8 @@ def query_ended_message(case: Case) -> str:
 
 def check_query_open(case: Case, now: datetime) -> None:
     """Online query ends one month after closure (seed 002 第四条, rule query-1m)."""
-    if case.query_ends_at is not None and now > case.query_ends_at:
-        raise Forbidden(
-            f"本案已结案，网上查询已于{format_day(beijing_date(case.query_ends_at))}结束"
-            "（案件办结后一个月不再提供网上查询），如需了解案件情况请联系执行法院",
-            kind="QueryEnded",
-        )
+    if query_ended(case, now):
+        raise Forbidden(query_ended_message(case), kind="QueryEnded")
 
 
 async def party_of_token(session: AsyncSession, token: str, *, secret: str) -> PortalUser:
@@ -149,6 +146,12 @@ async def party_of_token(session: AsyncSession, token: str, *, secret: str) -> P
         or code_fingerprint(party.query_code_hash) != claims["qc"]
     ):
         raise NotAuthenticated("查询码已变更或登录凭证无效，请重新登录 (invalid token)", kind="InvalidToken")
+    if party.dismissed_at is not None or claims.get("ep", 0) != party.login_epoch:
+        # An agent dismissed ends every login of the case's parties at once (seed 002 第四条; api/parties.py).
+        raise NotAuthenticated(
+            "本案委托代理关系已变更，此前的登录已失效，请重新登录；查询码如有更换，以短信通知为准 (login ended)",
+            kind="LoginEnded",
+        )
     case = await queries.case_by_id(session, case_id=party.case_id)
     assert case is not None  # a party row always has its case
     check_query_open(case, datetime.now(UTC))
@@ -190,6 +193,7 @@ async def portal_login(session: AsyncSession, body: PortalLoginIn, *, secret: st
         for p in (case.parties if case else [])
         if may_log_in(p)
         and p.query_code_hash
+        and p.dismissed_at is None
         and _id_number(p.id_number or "") == id_number
         and p.phone == phone
     ]

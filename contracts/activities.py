@@ -121,6 +121,11 @@ async def send_notice(case_id: str, notice: Notice) -> None:
 def _notice_summary(notice: Notice) -> str:
     kind, _, ref = notice.reason.partition(":")
     names = {"filed": "立案短信 (filing SMS)", "node": "节点短信 (node SMS)", "feedback": "反馈短信 (feedback SMS)"}
+    names |= {  # a change of the parties that sent query codes (api/parties.py)
+        "agent": "代理人查询码短信 (agent's query code)",
+        "dismissal": "解除委托新查询码短信 (new query code)",
+        "correction": "更正号码新查询码短信 (new query code)",
+    }
     return f"{names.get(kind, '督办短信 (ladder SMS)')} {ref}".strip()
 
 

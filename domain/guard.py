@@ -178,3 +178,23 @@ def check_assignment(case: CaseView, *, handler: str, clerk: str | None) -> None
         raise InvalidInput("请指定承办人", kind="MissingField")
     if clerk is not None and clerk == handler:
         raise InvalidInput("书记员不能与承办人为同一人", kind="InvalidAssignment")
+
+
+def check_agent_added(case: CaseView) -> None:
+    """An agent (委托代理人) is registered, with its own query code, while the case is open: after closure the online
+    query ends within a month (seed 002 第四条) and there is nothing left for an agent to be given."""
+    if case.status == "closed":
+        raise CaseClosed("案件已结案，不能再登记委托代理人（结案后一个月即停止网上查询）")
+
+
+def check_dismissal(*, role: str) -> None:
+    """Only an agent is dismissed (解除委托); an applicant or respondent stays a party of the case."""
+    if role != "agent":
+        raise InvalidInput("只能解除委托代理人的委托，申请执行人和被执行人不能解除", kind="NotAnAgent")
+
+
+def renews_query_codes(case: CaseView) -> bool:
+    """Whether a change of the parties issues new query codes by SMS: while the case is open (seed 002 第四条:
+    案件未结案前…解除委托关系的，应当及时更改查询验证码). After closure old logins still end, but no code is sent:
+    the online query ends a month after closure anyway (rule query-1m)."""
+    return case.status != "closed"

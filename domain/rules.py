@@ -104,7 +104,17 @@ class RuleSet:
     extension_node: str = "term_change"  # tells the applicant the term moved (seed 001 第三条)
     # Events the API may send a case besides nodes (a party's message or complaint, the reply to it, an e-service
     # reminder, a party's first download): each opens or meets what the rules above say of it.
-    outside_events: tuple[str, ...] = ("message", "complaint", "reply", "eservice_reminder", "downloaded")
+    outside_events: tuple[str, ...] = (
+        "message",
+        "complaint",
+        "reply",
+        "eservice_reminder",
+        "downloaded",
+        # A change of the case's parties that sends new query codes (seed 002 第四条): no clock, only its SMS.
+        "agent_added",
+        "agent_dismissed",
+        "party_corrected",
+    )
     zhongben: ZhongbenConditions = ZhongbenConditions()
     # Who decides what (法发〔2006〕35号: the president or vice president extends the term; seed 003: the
     # bureau chief approves a 终本 that misses conditions; seed 004: the bureau chief assigns cases; DOMAIN.md →

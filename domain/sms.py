@@ -121,6 +121,30 @@ def reply_message(court_name: str, *, case_number: str, kind_name: str) -> str:
     )
 
 
+def agent_code_message(sig: Signature, *, case_number: str, query_code: str, portal_url: str | None = None) -> str:
+    """An agent registered on a case gets its own query code (seed 002 第三条: agents query too), and where to use
+    it."""
+    where = f"请登录 {portal_url} 凭" if portal_url else "请凭"
+    return (
+        f"【{sig.court_name}】您已登记为{case_number}案件的委托代理人。"
+        f"{QUERY_CODE_LABEL}：{query_code}，{where}身份证号码、手机号码和查询码查询案件进展，勿告知他人。"
+        f"{sig.contact()}"
+    )
+
+
+def new_code_message(
+    sig: Signature, *, case_number: str, query_code: str, because: str, portal_url: str | None = None
+) -> str:
+    """A new query code (seed 002 第四条: 解除委托关系的，应当及时更改查询验证码); the old code and every login made
+    with it stop working at once."""
+    where = f"请登录 {portal_url} 凭" if portal_url else "请凭"
+    return (
+        f"【{sig.court_name}】{because}，您在{case_number}案件的查询码已更换，原查询码作废。"
+        f"新{QUERY_CODE_LABEL}：{query_code}，{where}身份证号码、手机号码和新查询码查询案件进展，勿告知他人。"
+        f"{sig.contact()}"
+    )
+
+
 def eservice_message(
     sig: Signature, *, case_number: str, title: str, days: int, portal_url: str | None, query_code: str | None = None
 ) -> str:

@@ -27,6 +27,7 @@ from api.assignment import assign_case
 from api.deps import ClientAddress, SessionDep, SettingsDep, TemporalDep
 from api.documents import documents_panel
 from api.filing import file_case
+from api.parties import panel_context
 from api.recording import record_node
 from api.schemas import AssignmentIn, CaseIn, NodeIn
 from api.security import issue_token, staff_of_token
@@ -37,7 +38,6 @@ from domain.clock import BEIJING, beijing_date, format_beijing, format_day
 from domain.errors import Forbidden, InvalidInput, NotAuthenticated, TooManyAttempts, YgError
 from domain.identity import ID_TYPE_LABELS
 from domain.ladder import RUNG_NAMES
-from domain.masking import mask_id_number
 from domain.nodes import CATALOGUE, CLOSURE_MODES, NodeType, node_type
 from domain.phones import mask_phone
 from domain.rules import Ladder, rule_set
@@ -91,6 +91,15 @@ NOTICES = {
     "duplicate": "该表单已经提交过，节点未重复录入。",
     "assigned": "承办人已指定，已通知申请执行人；此前的承办人不能再录入本案节点。",
     "assigned_same": "承办人、书记员未变化。",
+    # the parties' card (api/routes/parties.py)
+    "agent_added": "委托代理人已登记，查询码将以短信发送给代理人。",
+    "agent_repeat": "该委托代理人已经登记，未重复登记，也未重复发送短信。",
+    "agent_dismissed": "已解除委托：该代理人不能再登录；本案此前的登录均已失效，新的查询码将以短信发送给申请执行人。",
+    "agent_dismissed_closed": "已解除委托：该代理人不能再登录，本案此前的登录均已失效（已结案，不再发送新查询码）。",
+    "dismissed_repeat": "该委托代理人此前已解除委托，未重复处理。",
+    "corrected": "当事人信息已更正并记录在变更记录中；此后的短信发往更正后的号码。",
+    "corrected_code": "当事人信息已更正；新的查询码将以短信发送到更正后的号码，原查询码作废。",
+    "corrected_same": "填写的内容与现有信息相同，未作更改。",
 }
 _ENGLISH_TAIL = re.compile(r"\s*\([\x20-\x7e]*\)\s*$")
 
@@ -446,6 +455,10 @@ def _reason(reason: str, node_names: Mapping[str, str]) -> str:
         return "督办提醒"
     if reason.startswith("feedback:"):
         return "执行进展反馈"
+    if reason.startswith(("agent:", "dismissal:", "correction:")):  # api/parties.py
+        return {"agent": "委托代理人查询码", "dismissal": "解除委托，更换查询码", "correction": "更正号码，更换查询码"}[
+            reason.partition(":")[0]
+        ]
     return reason
 
 
@@ -584,16 +597,7 @@ async def _case_page(
         "case": case,
         "status": STATUS_NAMES.get(case.status, case.status),
         "documents_panel": await documents_panel(session, case, staff),  # case_documents.html
-        "parties": [
-            {
-                "role": PARTY_ROLE_NAMES.get(p.role, p.role),
-                "name": p.name,
-                "id_number": mask_id_number(p.id_number) if p.id_number else "",
-                "phone": mask_phone(p.phone) if p.phone else "",
-                "shared": p.phone_flag == "shared_phone",
-            }
-            for p in case.parties
-        ],
+        "party_panel": await panel_context(session, case, staff),
         "nodes": [
             NodeRow(
                 seq=n.seq,
