@@ -16,6 +16,7 @@ from typing import Any
 
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, now_iso
+from tests.api.test_documents import PDF
 from tests.api.test_messages import photo
 from tests.api.test_portal import Filed, file_case
 from tests.api.test_portal import login as party_login
@@ -92,6 +93,7 @@ class Ctx:
     keys: itertools.count[int]
     message_id: str = ""  # the applicant's message, with a photo (attachment_id)
     attachment_id: int = 0
+    document_id: str = ""  # a notice attached by the handler, served to the applicant
 
     def key(self) -> dict[str, str]:
         return {"Idempotency-Key": f"matrix-{next(self.keys)}"}
@@ -111,6 +113,7 @@ def req(method: str, url: str, **kw: Any) -> Request:
                 fb=c.feedback_id,
                 msg=c.message_id,
                 att=c.attachment_id,
+                doc=c.document_id,
             ),
             **kw,
         }
@@ -227,6 +230,15 @@ TABLE: dict[str, tuple[Callable[[P], bool], Request | None]] = {
         sees_case,
         req("GET", "/api/cases/{case}/messages/{msg}/attachments/{att}"),
     ),
+    # documents and e-service (api/routes/documents.py): the same file again is 200, the same document
+    "POST /api/cases/{case_id}/documents": (
+        roles("handler", "clerk"),
+        req("POST", "/api/cases/{case}/documents", data={"title": "执行通知书"}, files={"file": ("通知书.pdf", PDF)}),
+    ),
+    "GET /api/cases/{case_id}/documents/{document_id}": (sees_case, req("GET", "/api/cases/{case}/documents/{doc}")),
+    "GET /api/cases/{case_id}/receipts": (sees_case, req("GET", "/api/cases/{case}/receipts")),
+    "GET /api/portal/documents": (party, req("GET", "/api/portal/documents")),
+    "GET /api/portal/documents/{document_id}": (party, req("GET", "/api/portal/documents/{doc}")),
     # last: it ends the token
     "POST /api/auth/logout": (staff, req("POST", "/api/auth/logout")),
 }
@@ -297,6 +309,14 @@ async def setup(api: Api) -> Ctx:
     message_id = msg.json()["message_id"]
     listed = await api.as_("handler", "GET", f"/api/cases/{case.id}/messages")
     [attachment] = listed.json()["items"][0]["attachments"]
+    document = await api.as_(
+        "handler",
+        "POST",
+        f"/api/cases/{case.id}/documents",
+        data={"title": "执行通知书"},
+        files={"file": ("通知书.pdf", PDF)},
+    )
+    assert document.status_code == 201, document.text
     return Ctx(
         case,
         other.json()["case_id"],
@@ -306,6 +326,7 @@ async def setup(api: Api) -> Ctx:
         itertools.count(),
         message_id,
         attachment["attachment_id"],
+        document.json()["document_id"],
     )
 
 
