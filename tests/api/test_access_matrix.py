@@ -16,6 +16,7 @@ from typing import Any
 
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, now_iso
+from tests.api.test_agents import parties_setup
 from tests.api.test_documents import PDF
 from tests.api.test_messages import photo
 from tests.api.test_portal import Filed, file_case
@@ -94,6 +95,8 @@ class Ctx:
     message_id: str = ""  # the applicant's message, with a photo (attachment_id)
     attachment_id: int = 0
     document_id: str = ""  # a notice attached by the handler, served to the applicant
+    agent_id: int = 0  # an agent registered and dismissed (tests.api.test_agents.parties_setup)
+    respondent_id: int = 0
 
     def key(self) -> dict[str, str]:
         return {"Idempotency-Key": f"matrix-{next(self.keys)}"}
@@ -108,6 +111,8 @@ def req(method: str, url: str, **kw: Any) -> Request:
             "method": method,
             "url": url.format(
                 case=c.case.id,
+                agent=c.agent_id,
+                respondent=c.respondent_id,
                 ext=c.extension_id,
                 zb=c.zhongben_id,
                 fb=c.feedback_id,
@@ -239,6 +244,26 @@ TABLE: dict[str, tuple[Callable[[P], bool], Request | None]] = {
     "GET /api/cases/{case_id}/receipts": (sees_case, req("GET", "/api/cases/{case}/receipts")),
     "GET /api/portal/documents": (party, req("GET", "/api/portal/documents")),
     "GET /api/portal/documents/{document_id}": (party, req("GET", "/api/portal/documents/{doc}")),
+    # a case's parties (api/routes/parties.py): the same agent again is 200 with it; the agent dismissed in the set-up
+    # dismissed again is 200 and changes nothing; a respondent's address corrected sends no SMS
+    "GET /api/cases/{case_id}/parties": (sees_case, req("GET", "/api/cases/{case}/parties")),
+    "GET /api/cases/{case_id}/party-changes": (sees_case, req("GET", "/api/cases/{case}/party-changes")),
+    "POST /api/cases/{case_id}/agents": (
+        roles("registrar", "handler", "clerk"),
+        req("POST", "/api/cases/{case}/agents", json={"name": "孙律师", "phone": "13700005555"}),
+    ),
+    "POST /api/cases/{case_id}/agents/{party_id}/dismissal": (
+        roles("registrar", "handler", "clerk"),
+        req("POST", "/api/cases/{case}/agents/{agent}/dismissal"),
+    ),
+    "POST /api/cases/{case_id}/parties/{party_id}/correction": (
+        roles("registrar", "handler", "clerk"),
+        req(
+            "POST",
+            "/api/cases/{case}/parties/{respondent}/correction",
+            json={"address": "昆明市五华区某路9号", "reason": "更正"},
+        ),
+    ),
     # last: it ends the token
     "POST /api/auth/logout": (staff, req("POST", "/api/auth/logout")),
 }
@@ -332,6 +357,7 @@ async def setup(api: Api) -> Ctx:
 
 async def test_every_endpoint_answers_only_whom_the_table_allows(api: Api) -> None:
     c = await setup(api)
+    c.agent_id, c.respondent_id = await parties_setup(api, c.case)
     party_headers = await party_login(api, c.case)
     wrong: list[str] = []
     for op, (allowed, build) in TABLE.items():

@@ -243,3 +243,17 @@ async def test_after_the_online_query_ends_login_says_when_and_whom_to_call(api:
         "本案已于2026年3月2日结案，网上查询已于2026年4月2日截止（案件办结后一个月不再提供网上查询）。"
         "如需了解情况，请致电承办法官王承办（办公电话0871-61021002）或书记员赵书记（办公电话0871-61031003）。"
     )
+
+
+async def parties_setup(api: Api, case: Filed) -> tuple[int, int]:
+    """For the access matrix (tests/api/test_access_matrix.py): an agent registered and dismissed — dismissing it again
+    is a repeat that changes nothing — and the respondent, whose address a correction may change without any SMS.
+    The applicant's new code (the dismissal's SMS) replaces ``case.code``. Returns (agent, respondent)."""
+    agent = (await add_agent(api, case, name="钱律师", id_number="53010219850315123X", phone="13700004444"))["party"]
+    r = await api.as_("handler", "POST", f"/api/cases/{case.id}/agents/{agent['party_id']}/dismissal")
+    assert r.status_code == 201, r.text
+    codes = await texts_with_code(api, case.phone, 2)
+    case.code = code_of(codes[-1])
+    listed = (await api.as_("handler", "GET", f"/api/cases/{case.id}/parties")).json()["items"]
+    respondent = next(p["party_id"] for p in listed if p["role"] == "respondent")
+    return agent["party_id"], respondent
