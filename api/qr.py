@@ -13,7 +13,7 @@ from api.access import visible_case
 from api.deps import SessionDep, SettingsDep
 from api.routes.pages import PageStaff, _me, _not_found, _render, _to_login
 from domain.errors import YgError
-from domain.portal import portal_link
+from domain.portal import PORTAL_PATH, portal_link
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,5 +57,10 @@ async def case_qr_print(
         case = await visible_case(session, staff, case_id)
     except YgError as e:
         return _not_found(request, staff, e.detail)
-    context = {"me": _me(staff), "case": case, "link": portal_link(settings.public_base_url, case.case_number)}
+    context = {
+        "me": _me(staff),
+        "case": case,
+        "link": portal_link(settings.public_base_url, case.case_number),
+        "portal_home": settings.public_base_url + PORTAL_PATH,  # to type by hand: the number is on the sheet
+    }
     return _render(request, "portal/qr_print.html", context)

@@ -24,7 +24,7 @@ from db.demo import DEMO_PASSWORD, seed
 from db.engine import make_engine, make_sessions
 from db.models import Node, SmsMessage
 from tests.api.helpers import case_body
-from tests.conftest import RunningWorker, make_settings, outbox
+from tests.conftest import PhonesOutbox, RunningWorker, make_settings, outbox
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,6 +45,7 @@ class Console:
     base_url: str
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
+    phones: PhonesOutbox  # what the SMS provider handed over, as the recipients' phones keep it
 
     async def file_case(self, **overrides: Any) -> str:
         """File a case through the JSON API (the registrar of the first basic court); return its id."""
@@ -92,15 +93,17 @@ def _free_socket() -> socket.socket:
 @pytest.fixture
 async def console(dev_env: WorkflowEnvironment, sqlite_url: str) -> AsyncIterator[Console]:
     """The app served by uvicorn in a thread (its own event loop), the worker in the test's loop."""
-    settings = make_settings(database_url=sqlite_url)
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    # the portal's address in the filing SMS and the QR code: this server's
+    settings = make_settings(database_url=sqlite_url, public_base_url=f"http://127.0.0.1:{port}")
     engine = make_engine(sqlite_url)
     sessions = make_sessions(engine)
     async with sessions() as s:
         await seed(s)
-    worker = RunningWorker(dev_env.client, settings, Deps(sessions, outbox()))
+    phones = outbox()
+    worker = RunningWorker(dev_env.client, settings, Deps(sessions, phones))
     await worker.start()
-    sock = _free_socket()
-    port = sock.getsockname()[1]
     app = create_app(settings, temporal=dev_env.client)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", loop="asyncio", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="yg-uvicorn", daemon=True)
@@ -111,7 +114,7 @@ async def console(dev_env: WorkflowEnvironment, sqlite_url: str) -> AsyncIterato
                 break
             await asyncio.sleep(0.025)
         assert server.started, "uvicorn did not start"
-        yield Console(f"http://127.0.0.1:{port}", sessions, settings)
+        yield Console(f"http://127.0.0.1:{port}", sessions, settings, phones)
     finally:
         server.should_exit = True
         await asyncio.to_thread(thread.join, 15)
