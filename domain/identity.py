@@ -120,7 +120,8 @@ def check_id_number(raw: str, id_type: IdType | None = None, *, today: date) -> 
     if problem:
         shape = problem.startswith(("长度不符", "格式错误"))
         hint = "；如为其他证件，请注明证件类型（id_type）" if shape and not id_type else ""
-        raise InvalidInput(f"{ID_TYPE_LABELS[kind]}号码{problem}{hint}", kind="InvalidIdNumber")
+        noun = ID_TYPE_LABELS[kind] if kind == "credit_code" else f"{ID_TYPE_LABELS[kind]}号码"
+        raise InvalidInput(f"{noun}{problem}{hint}", kind="InvalidIdNumber")
     return IdDocument(id_type=kind, number=number)
 
 

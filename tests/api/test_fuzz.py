@@ -48,6 +48,8 @@ def role_for(path: str) -> str:
     """The staff role an operation is meant for, so fuzzed input passes the access check and reaches deeper."""
     if path.startswith("/api/admin") or path.endswith("/history") or path.startswith("/api/calendar"):
         return "admin"
+    if "/information" in path:  # a court's information page: its administrator writes it
+        return "admin"
     if path.endswith("/decision"):
         return "president" if "/extensions/" in path else "bureau_chief"
     if path.endswith("/assignment"):
@@ -199,6 +201,8 @@ def valid_bodies(case_number: str, phone: str) -> dict[str, Any]:
         },
         "POST /api/auth/token": {"username": "handler", "password": "demo-password"},
         "PUT /api/calendar/{year}": {"holidays": [{"day": "2031-01-01", "name": "元旦"}], "workdays": []},
+        "POST /api/portal/messages": {"kind": "message", "text": "请问案件进展"},
+        "POST /api/cases/{case_id}/messages/{message_id}/reply": {"text": "已收到"},
     }
 
 

@@ -32,7 +32,7 @@ async def _parties(api: Api, case_id: str) -> list[tuple[str, str | None, str | 
         ({"id_number": "530102199001011234"}, {}, "applicants.0.id_number", "居民身份证号码校验位错误"),
         ({}, {"id_number": "530102199002291239"}, "respondents.0.id_number", "居民身份证号码出生日期无效"),
         ({"id_number": "53010219900101123"}, {}, "applicants.0.id_number", "居民身份证号码长度不符"),
-        ({}, {"id_number": "91350100M000100Y44"}, "respondents.0.id_number", "统一社会信用代码号码校验位错误"),
+        ({}, {"id_number": "91350100M000100Y44"}, "respondents.0.id_number", "统一社会信用代码校验位错误"),
         ({"id_type": "hk_macao_permit", "id_number": "A12345678"}, {}, "applicants.0.id_number", "应以H或M开头"),
         ({"id_type": "driving_licence", "id_number": "E12345678"}, {}, "applicants.0.id_type", "取值无效"),
     ],

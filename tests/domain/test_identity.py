@@ -105,7 +105,7 @@ def test_the_refusal_names_the_document_type_and_hints_at_other_types_for_a_shap
         _refusal("E12345678") == "居民身份证号码长度不符（应为18位，实为9位）；如为其他证件，请注明证件类型（id_type）"
     )
     assert _refusal("110105194912310021") == "居民身份证号码校验位错误（最后一位与前17位不符，请核对）"
-    assert _refusal("91350100M000100Y44", "credit_code").startswith("统一社会信用代码号码校验位错误")
+    assert _refusal("91350100M000100Y44", "credit_code").startswith("统一社会信用代码校验位错误")
 
 
 def test_a_birth_date_of_today_is_accepted_and_tomorrow_is_not() -> None:
