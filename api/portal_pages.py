@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import SessionDep, SettingsDep
 from api.documents import documents_by_node
-from api.portal_auth import PORTAL_TOKEN_MINUTES, PortalUser, party_of_token, portal_login, portal_logout
+from api.portal_auth import PORTAL_ROLES, PORTAL_TOKEN_MINUTES, PortalUser, party_of_token, portal_login, portal_logout
 from api.routes.pages import (
     PARTY_ROLE_NAMES,
     STATUS_NAMES,
@@ -260,8 +260,15 @@ async def _glance(session: AsyncSession, case: Case) -> Glance:
     )
 
 
+def _applicant_side(me: PortalUser) -> bool:
+    """Progress feedback is the applicant's and its agents' (seed 002 第五条), not a respondent's served documents."""
+    return me.party.role in PORTAL_ROLES
+
+
 def _todos(me: PortalUser, feedback: Sequence[Feedback]) -> list[Todo]:
     """What the party is asked to do now: open feedback to answer, what the court asked for, e-service consent."""
+    if not _applicant_side(me):
+        return []
     todos = [
         Todo(f"第{f.n}次执行进展反馈等待您提出意见和建议", href=f"/portal/progress#feedback-{f.n}", action="去回复")
         for f in reversed(feedback)
@@ -314,9 +321,9 @@ def _timeline(nodes: Sequence[Node]) -> list[TimelineItem]:
             summary=n.summary,
             details=_node_details(n),
         )
-        for n in nodes
+        for n in sorted(nodes, key=lambda n: (n.occurred_at, n.seq), reverse=True)
     ]
-    return sorted(items, key=lambda i: i.occurred_at, reverse=True)
+    return items
 
 
 async def _progress(
@@ -330,9 +337,11 @@ async def _progress(
 ) -> HTMLResponse:
     """``error``: (feedback id, what was wrong with the reply posted to it)."""
     nodes = await queries.disclosed_nodes_of_case(session, case_id=me.case.id)
-    feedback = await queries.feedback_of_case(session, case_id=me.case.id)
+    applicant_side = _applicant_side(me)
+    feedback = await queries.feedback_of_case(session, case_id=me.case.id) if applicant_side else []
     context = {
         "timeline": _timeline(nodes),
+        "show_feedback": applicant_side,
         "node_documents": await documents_by_node(session, me=me),  # portal/_node_documents.html
         "feedback": list(reversed(feedback)),
         "notice": NOTICES.get(notice or ""),

@@ -15,9 +15,10 @@ from sqlalchemy import select, update
 
 from api.portal_pages import COOKIE
 from api.qr import qr_code, qr_svg
-from db.models import Case, Feedback, SmsMessage
+from db.models import Case, Feedback, Party, SmsMessage
 from domain.clock import format_beijing
 from domain.portal import portal_link
+from domain.secrets import hashed
 from tests.api.conftest import Api
 from tests.api.helpers import eventually, now_iso
 from tests.api.test_portal import APPLICANT_ID, Filed, file_case, record
@@ -286,3 +287,27 @@ async def test_staff_see_the_case_qr_code_pointing_at_the_portal_link(api: Api) 
     r = await api.http.get(f"/cases/{case.id}/qr.svg")
     assert r.status_code == 404
     assert "image/svg" not in r.headers["content-type"]
+
+
+async def test_a_respondent_served_electronically_sees_the_case_but_no_applicant_feedback(api: Api) -> None:
+    respondent = {"name": "李四", "id_number": "530103198505053234", "phone": "13912345678", "eservice_consent": True}
+    case = await file_case(api, respondents=[respondent])
+    r = await api.as_(
+        "handler", "POST", f"/api/cases/{case.id}/feedback", json={"measures": "已冻结", "next_steps": "拍卖"}
+    )
+    assert r.status_code == 201, r.text
+    async with api.sessions() as s:  # the query code its first e-service SMS brings (api/documents.py)
+        party = await s.scalar(select(Party).where(Party.case_id == case.id, Party.role == "respondent"))
+        assert party is not None
+        party.query_code_hash = await hashed("R2D2C3PQ")
+        await s.commit()
+    login = {"case_number": case.number, "id_number": respondent["id_number"], "phone": respondent["phone"]}
+    r = await api.http.post("/portal", data={**login, "query_code": "R2D2C3PQ"}, headers=ORIGIN)
+    assert r.status_code == 303, r.text
+    text = _text(await api.http.get("/portal/case"))
+    assert "被执行人 李四" in text and "昆明市五华区人民法院" in text
+    assert "目前没有需要您办理的事项" in text  # feedback is the applicant's (seed 002 第五条)
+    progress = await api.http.get("/portal/progress")
+    assert progress.status_code == 200
+    assert "执行进展反馈" not in _text(progress)
+    assert "<textarea" not in progress.text
