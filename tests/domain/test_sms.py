@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from domain.nodes import BY_CODE
+from domain.portal import portal_link
 from domain.sms import Signature, filing_message, node_message, redact_query_code
 
 COURT = "昆明市五华区人民法院"
@@ -134,3 +135,12 @@ def test_redaction_leaves_a_node_sms_untouched() -> None:
         summary="",
     )
     assert redact_query_code(body) == body
+
+
+def test_filing_sms_links_to_the_portal_with_the_case_number_as_one_ascii_link() -> None:
+    """An SMS app or QR reader ends a link at a space or a character outside ASCII (seed 004: the portal's link)."""
+    link = portal_link("https://zxgk.court.example/", CASE)
+    assert link == "https://zxgk.court.example/portal?case=%EF%BC%882026%EF%BC%89%E4%BA%910102%E6%89%A7123%E5%8F%B7"
+    body = filing_message(UNASSIGNED, case_number=CASE, filed_on="2026年11月20日", query_code=CODE, portal_url=link)
+    assert f"请登录 {link} 凭身份证号码、手机号码和查询码查询案件进展" in body
+    assert redact_query_code(body).count(CODE) == 0 and link in redact_query_code(body)
