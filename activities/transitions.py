@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from activities.approvals import queue_request_sms
 from activities.outbox import Outbox
 from contracts.activities import DELIVER_SMS, SAVE_TRANSITION
 from db import queries, read_model
@@ -51,6 +52,10 @@ class TransitionActivities:
             if inp.extension is not None:
                 await read_model.save_extension(
                     s, case_id=inp.case_id, extension=inp.extension, version=inp.extension_version
+                )
+                # Its approvers (a new request) or its requester (a decision) are told in the same transaction.
+                await queue_request_sms(
+                    s, case_id=inp.case_id, request=inp.extension, provider=self._outbox.provider_name
                 )
             for ob in inp.obligations:
                 await read_model.save_obligation(s, case_id=inp.case_id, obligation=ob, version=ob.version)

@@ -14,6 +14,7 @@ from api import court_info, documents, errors, filing, messages, portal_pages, q
 from api.edge import Edge
 from api.routes import (
     admin,
+    approvals,
     auth,
     calendar,
     cases,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         cases,
         extensions,
         closure,
+        approvals,
         feedback,
         message_routes,
         party_routes,

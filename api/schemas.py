@@ -495,8 +495,31 @@ class MessageInboxItem(BaseModel):
     replied_at: datetime | None
 
 
-class InboxOut(BaseModel):
-    """Ladder rungs (``kind`` rung) and parties' messages and complaints waiting for a reply (``kind`` message,
-    complaint)."""
+class ApprovalInboxItem(BaseModel):
+    """A request waiting for the caller's decision (``kind`` approval), or the decision on the caller's own request
+    (``kind`` decision) — api/approvals.py."""
 
-    items: list[Annotated[InboxItem | MessageInboxItem, Field(discriminator="kind")]]
+    kind: Literal["approval", "decision"]
+    approval_id: str
+    case_id: str
+    case_number: str
+    request_kind: str  # extension | zhongben
+    kind_name: str  # 延长执行期限 | 终本结案审批
+    subject: str  # 待您审批：… | 审批结果：…
+    months: int
+    reason: str
+    requested_by: str  # the requester's name
+    requested_at: datetime
+    status: str  # pending | approved | refused
+    status_name: str
+    decided_by: str | None  # the decider's name
+    decided_at: datetime | None
+    note: str
+
+
+class InboxOut(BaseModel):
+    """Ladder rungs (``kind`` rung), parties' messages and complaints waiting for a reply (``kind`` message,
+    complaint), requests waiting for the caller's decision and decisions on the caller's requests (``kind`` approval,
+    decision)."""
+
+    items: list[Annotated[InboxItem | MessageInboxItem | ApprovalInboxItem, Field(discriminator="kind")]]

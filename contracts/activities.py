@@ -126,6 +126,7 @@ def _notice_summary(notice: Notice) -> str:
         "dismissal": "解除委托新查询码短信 (new query code)",
         "correction": "更正号码新查询码短信 (new query code)",
     }
+    names |= {"request": "审批申请短信 (to the approvers)", "decision": "审批结果短信 (to the requester)"}
     return f"{names.get(kind, '督办短信 (ladder SMS)')} {ref}".strip()
 
 

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     temporal_ui_url: str = "http://127.0.0.1:8233"
+    # Browser origins allowed to call the codec endpoint (api/routes/codec.py), comma-separated; unset: the origin of
+    # temporal_ui_url.
+    codec_cors_origins: str = ""
     # Where parties reach the portal (the filing SMS's link, the case QR code): the court's public address, e.g.
     # https://zxgk.example-court.gov.cn. Unset: this API's own address (dev only; production must set it).
     public_base_url: str = ""

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW,
     )
     from domain import guard
+    from domain.approvals import decision_reason, request_reason
     from domain.clock import BEIJING, beijing_date, format_day, start_of_day
     from domain.errors import NotFound, YgError
     from domain.feedback import FeedbackResult, SaveFeedbackInput, SubmitFeedbackInput
@@ -398,7 +399,12 @@ class CaseWorkflow:
         return next((e for e in self._state.extensions if e.id == request_id), None)
 
     async def _save_request(self, ext: Extension) -> None:
+        """The request's row, with its approvers' SMS (a new request) or its requester's (a decision) queued in the
+        same transaction; the notices lane sends them (issue 11: a new request reaches its approvers at once)."""
         await self._write(Effects(), extension=ext, extension_version=self._book.next_version())
+        if workflow.patched("approval-sms"):
+            reason = request_reason(ext.id) if ext.status == "pending" else decision_reason(ext.id)
+            self._notify(Notice(kind="deliver", reason=reason))
 
     @workflow.update(name=REQUEST_EXTENSION)
     async def request_extension(self, inp: RequestExtensionInput) -> Extension:

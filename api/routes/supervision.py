@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import messages
+from api import approvals, messages
 from api.access import require_role
 from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
@@ -37,8 +37,10 @@ async def get_inbox(
     include_met: Annotated[bool, Query(alias="all", description="包括期限已履行的督办")] = False,
 ) -> InboxOut:
     """The ladder's reminders and warnings addressed to the caller, until their deadline is met (seed 004), and the
-    parties' messages (complaints, for the discipline head) waiting for the caller's reply (seed 001 第十条)."""
+    parties' messages (complaints, for the discipline head) waiting for the caller's reply (seed 001 第十条), the
+    requests waiting for the caller's decision and the decisions on the caller's requests (api/approvals.py)."""
     waiting = await messages.inbox_items(session, staff=staff, include_replied=include_met)
+    asked = await approvals.inbox_items(session, staff=staff, include_done=include_met)
     rungs = [
         InboxItem(
             id=r.id,
@@ -55,4 +57,4 @@ async def get_inbox(
         )
         for r in await queries.inbox(session, staff_id=staff.id, include_met=include_met)
     ]
-    return InboxOut(items=[*waiting, *rungs])
+    return InboxOut(items=[*waiting, *asked, *rungs])

@@ -201,6 +201,9 @@ TABLE: dict[str, tuple[Callable[[P], bool], Request | None]] = {
     "GET /api/supervision": (role_anywhere(*LEADERS), req("GET", "/api/supervision")),
     "GET /api/inbox": (staff, req("GET", "/api/inbox")),
     "GET /api/admin/stuck-cases": (role_anywhere("admin"), req("GET", "/api/admin/stuck-cases")),
+    # the Temporal UI's codec server (api/routes/codec.py): administrators
+    "POST /codec/decode": (role_anywhere("admin"), req("POST", "/codec/decode", json={"payloads": []})),
+    "POST /codec/encode": (role_anywhere("admin"), req("POST", "/codec/encode", json={"payloads": []})),
     "GET /api/public/{list_name}": (anyone, req("GET", "/api/public/dishonest")),
     # a court's information page: read by anyone, written and its audit read by the court's own administrator
     "GET /api/courts/{court_code}/information": (anyone, req("GET", "/api/courts/YN0102/information")),

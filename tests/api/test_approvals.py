@@ -1,0 +1,200 @@
+"""Approvals waiting for me (API.md → Approvals; issue 11 item 2), against a real worker: a handler's request reaches
+its approvers at once (their list, their inbox, an SMS each), only in the case's own court and only the roles the
+rules name; the decision through the one path reaches the handler (inbox and SMS); nothing is sent twice."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from db.models import Staff
+from tests.api.conftest import Api
+from tests.api.helpers import case_body, eventually
+from tests.conftest import PhonesOutbox
+
+REASON = "被执行人名下房产正在网络拍卖，需延长执行期限"
+
+
+def assert_error(r: httpx.Response, status: int, kind: str) -> None:
+    assert r.status_code == status, r.text
+    assert set(r.json()) == {"error", "detail"}, r.json()
+    assert r.json()["error"] == kind, r.json()
+
+
+async def _file(api: Api) -> tuple[str, str]:
+    body = case_body()
+    r = await api.as_("registrar", "POST", "/api/cases", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()["case_id"], body["case_number"]
+
+
+async def _mobiles(api: Api) -> dict[str, str]:
+    async with api.sessions() as s:
+        return {st.username: st.mobile or "" for st in (await s.scalars(select(Staff))).all()}
+
+
+async def _sms(api: Api, phone: str) -> list[str]:
+    """The approvals' SMS the phone received (the ladder's reminders reach the handler too)."""
+    assert isinstance(api.worker.deps.sms, PhonesOutbox)
+    return [text for to, text in api.worker.deps.sms.delivered if to == phone and "审批" in text]
+
+
+async def _approvals(api: Api, user: str) -> list[dict[str, Any]]:
+    r = await api.as_(user, "GET", "/api/approvals")
+    assert r.status_code == 200, r.text
+    items: list[dict[str, Any]] = r.json()["items"]
+    return items
+
+
+async def _inbox(api: Api, user: str, kind: str) -> list[dict[str, Any]]:
+    r = await api.as_(user, "GET", "/api/inbox")
+    assert r.status_code == 200, r.text
+    return [i for i in r.json()["items"] if i["kind"] == kind]
+
+
+async def test_extension_request_reaches_its_approvers_and_the_decision_reaches_the_handler(api: Api) -> None:
+    case_id, number = await _file(api)
+    phones = await _mobiles(api)
+    r = await api.as_(
+        "handler",
+        "POST",
+        f"/api/cases/{case_id}/extensions",
+        json={"months": 3, "reason": REASON},
+        headers={"Idempotency-Key": "appr-1"},
+    )
+    assert r.status_code == 201, r.text
+    request_id = r.json()["id"]
+
+    # The president and the vice president of the case's court decide extensions (rule data): both see it.
+    for user in ("president", "vice_president"):
+        [item] = await _approvals(api, user)
+        assert item == {
+            "approval_id": request_id,
+            "case_id": case_id,
+            "case_number": number,
+            "kind": "extension",
+            "kind_name": "延长执行期限",
+            "months": 3,
+            "requested_by": "王承办",  # the requester's name, not the username
+            "requested_at": item["requested_at"],
+            "reason": REASON,
+            "waived_conditions": [],
+        }
+        [waiting] = await _inbox(api, user, "approval")
+        assert (waiting["approval_id"], waiting["subject"], waiting["requested_by"]) == (
+            request_id,
+            "待您审批：延长执行期限",
+            "王承办",
+        )
+    # Nobody else: the bureau chief (another kind), the handler, the other court's president, the high court.
+    for user in ("bureau_chief", "handler", "discipline", "president2", "vice_president2", "high_admin"):
+        assert await _approvals(api, user) == [], user
+        assert await _inbox(api, user, "approval") == [], user
+
+    # Each approver has one SMS in words: the case number, who asks, what; no one else does.
+    for user in ("president", "vice_president"):
+        [text] = await eventually(partial(_sms, api, phones[user]), lambda t: len(t) == 1, seconds=20)
+        assert number in text and "王承办" in text and "延长执行期限3个月" in text and "待您审批" in text, text
+    for user in ("bureau_chief", "president2", "handler"):
+        assert await _sms(api, phones[user]) == [], user
+
+    # Another court's president does not find it; the bureau chief of the court may not decide it.
+    decision = {"approve": True, "note": "同意延长三个月"}
+    assert_error(
+        await api.as_("president2", "POST", f"/api/approvals/{request_id}/decision", json=decision), 404, "CaseNotFound"
+    )
+    assert_error(
+        await api.as_("bureau_chief", "POST", f"/api/approvals/{request_id}/decision", json=decision),
+        403,
+        "RoleNotAllowed",
+    )
+    r = await api.as_("president", "POST", f"/api/approvals/{request_id}/decision", json=decision)
+    assert r.status_code == 200, r.text
+    decided = r.json()
+    assert (decided["status"], decided["status_name"], decided["decided_by"], decided["note"]) == (
+        "approved",
+        "已批准",
+        "张院长",
+        "同意延长三个月",
+    )
+    assert decided["term_due_at"] is not None
+
+    # It waits for no one any more; the handler reads the decision in the inbox and by SMS.
+    assert await _approvals(api, "vice_president") == []
+    assert await _approvals(api, "president") == []
+    [told] = await _inbox(api, "handler", "decision")
+    assert (told["approval_id"], told["status"], told["decided_by"], told["note"]) == (
+        request_id,
+        "approved",
+        "张院长",
+        "同意延长三个月",
+    )
+    assert told["subject"] == "审批结果：延长执行期限已批准"
+    [text] = await eventually(lambda: _sms(api, phones["handler"]), lambda t: len(t) == 1, seconds=20)
+    assert number in text and "延长执行期限申请已批准" in text and "张院长" in text, text
+    # The president's decision is in their inbox with all=1 only.
+    r = await api.as_("president", "GET", "/api/inbox", params={"all": "true"})
+    assert [i["status"] for i in r.json()["items"] if i["kind"] == "approval"] == ["approved"]
+
+    # The same decision again answers the same and sends nothing; the opposite one is refused.
+    again = await api.as_("president", "POST", f"/api/approvals/{request_id}/decision", json=decision)
+    assert again.status_code == 200, again.text
+    assert again.json()["status"] == "approved"
+    opposite = {"approve": False, "note": "不同意"}
+    assert_error(
+        await api.as_("vice_president", "POST", f"/api/approvals/{request_id}/decision", json=opposite),
+        409,
+        "ExtensionDecided",
+    )
+    assert len(await _sms(api, phones["handler"])) == 1
+    assert len(await _sms(api, phones["president"])) == 1
+
+
+async def test_zhongben_exception_goes_to_the_bureau_chief_and_a_refusal_reaches_the_handler(api: Api) -> None:
+    case_id, number = await _file(api)
+    phones = await _mobiles(api)
+    r = await api.as_(
+        "handler", "POST", f"/api/cases/{case_id}/zhongben-requests", json={"reason": "被执行人确无可供执行财产"}
+    )
+    assert r.status_code == 201, r.text
+    request_id = r.json()["id"]
+    [item] = await _approvals(api, "bureau_chief")
+    assert (item["kind"], item["kind_name"], item["months"]) == ("zhongben", "终本结案审批", 0)
+    assert item["waived_conditions"], item  # a case filed two days ago misses conditions (seed 003)
+    for user in ("president", "vice_president", "bureau_chief2"):
+        assert await _approvals(api, user) == [], user
+    [text] = await eventually(lambda: _sms(api, phones["bureau_chief"]), lambda t: len(t) == 1, seconds=20)
+    assert number in text and "终本结案审批" in text, text
+
+    r = await api.as_(
+        "bureau_chief",
+        "POST",
+        f"/api/approvals/{request_id}/decision",
+        json={"approve": False, "note": "尚未穷尽财产调查措施"},
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["decided_by"], r.json()["term_due_at"]) == ("refused", "陈局长", None)
+    [told] = await _inbox(api, "handler", "decision")
+    assert (told["status_name"], told["note"]) == ("已驳回", "尚未穷尽财产调查措施")
+    [text] = await eventually(lambda: _sms(api, phones["handler"]), lambda t: len(t) == 1, seconds=20)
+    assert "终本结案审批申请未获批准" in text and "陈局长" in text, text
+    assert await _approvals(api, "bureau_chief") == []
+
+
+async def test_unknown_approval_and_bad_body_change_nothing(api: Api) -> None:
+    assert_error(
+        await api.as_("president", "POST", "/api/approvals/nope/decision", json={"approve": True}),
+        404,
+        "ApprovalNotFound",
+    )
+    case_id, _ = await _file(api)
+    r = await api.as_("handler", "POST", f"/api/cases/{case_id}/extensions", json={"months": 2, "reason": REASON})
+    request_id = r.json()["id"]
+    for body in ({"note": "缺少决定"}, {"approve": "也许"}, {"approve": True, "note": "字" * 2001}):
+        r = await api.as_("president", "POST", f"/api/approvals/{request_id}/decision", json=body)
+        assert_error(r, 422, "InvalidInput")
+    [item] = await _approvals(api, "president")
+    assert item["approval_id"] == request_id
