@@ -95,13 +95,15 @@ async def _admin(request: Request, session: SessionDep, settings: SettingsDep, b
 def _payloads(body: dict[str, Any]) -> list[Payload]:
     items = body.get("payloads")
     if not isinstance(items, list):
-        raise InvalidInput("请求须为 {\"payloads\": [...]} (payloads missing)", kind="InvalidPayloads")
+        raise InvalidInput('请求须为 {"payloads": [...]} (payloads missing)', kind="InvalidPayloads")
     if len(items) > MAX_PAYLOADS:
         raise InvalidInput(f"一次最多{MAX_PAYLOADS}项 (too many payloads)", kind="InvalidPayloads")
     try:
         return list(json_format.ParseDict({"payloads": items}, Payloads()).payloads)
     except (json_format.ParseError, TypeError, ValueError):
-        raise InvalidInput("payloads 格式不正确（metadata 与 data 须为 base64）(malformed payloads)", kind="InvalidPayloads") from None
+        raise InvalidInput(
+            "payloads 格式不正确（metadata 与 data 须为 base64）(malformed payloads)", kind="InvalidPayloads"
+        ) from None
 
 
 def _answer(payloads: list[Payload], headers: dict[str, str]) -> JSONResponse:
@@ -120,7 +122,7 @@ async def _run(request: Request, session: SessionDep, settings: Settings, bearer
         except ValueError:
             raise InvalidInput("请求内容无法解析 (invalid JSON)", kind="InvalidPayloads") from None
         if not isinstance(body, dict):
-            raise InvalidInput("请求须为 {\"payloads\": [...]} (payloads missing)", kind="InvalidPayloads")
+            raise InvalidInput('请求须为 {"payloads": [...]} (payloads missing)', kind="InvalidPayloads")
         payloads = _payloads(body)
         codec = EncryptionCodec(settings.payload_key)
         if op == "encode":

@@ -64,7 +64,10 @@ async def test_encode_then_decode_gives_back_the_payload_and_workers_can_open_it
 
 @sqlite_only
 async def test_a_payload_not_ours_comes_back_unchanged_beside_the_decoded_ones(api: Api) -> None:
-    foreign = {"metadata": {"encoding": _b64(b"binary/yg-aes256gcm"), "yg-key-id": _b64(b"000000000000")}, "data": "AAAA"}
+    foreign = {
+        "metadata": {"encoding": _b64(b"binary/yg-aes256gcm"), "yg-key-id": _b64(b"000000000000")},
+        "data": "AAAA",
+    }
     plain = {"metadata": {"encoding": _b64(b"json/plain")}, "data": _b64(b"1")}
     r = await api.as_("admin", "POST", "/codec/decode", json={"payloads": [foreign, _wire(await _sealed()), plain]})
     assert r.status_code == 200, r.text
@@ -113,7 +116,9 @@ async def test_the_ui_origin_passes_the_preflight_and_another_origin_does_not(ap
     evil = await api.http.options("/codec/decode", headers={"Origin": "https://evil.example", **asked})
     assert "access-control-allow-origin" not in evil.headers
     # even an admin's request from another origin gets no CORS permission, so the browser hides the answer
-    r = await api.as_("admin", "POST", "/codec/decode", json={"payloads": []}, headers={"Origin": "https://evil.example"})
+    r = await api.as_(
+        "admin", "POST", "/codec/decode", json={"payloads": []}, headers={"Origin": "https://evil.example"}
+    )
     assert "access-control-allow-origin" not in r.headers
 
 
@@ -122,7 +127,11 @@ async def test_bad_bodies_are_a_clear_4xx(api: Api) -> None:
     headers = await api.login("admin")
     r = await api.http.post("/codec/decode", json={"items": []}, headers=headers)
     assert r.status_code == 422 and r.json()["error"] == "InvalidPayloads"
-    r = await api.http.post("/codec/decode", json={"payloads": [{"metadata": ["encoding"], "data": 12}]}, headers=headers)
+    r = await api.http.post(
+        "/codec/decode", json={"payloads": [{"metadata": ["encoding"], "data": 12}]}, headers=headers
+    )
     assert r.status_code == 422 and "base64" in r.json()["detail"]
-    r = await api.http.post("/codec/decode", content=b'{"payloads": []}', headers={**headers, "Content-Type": "text/plain"})
+    r = await api.http.post(
+        "/codec/decode", content=b'{"payloads": []}', headers={**headers, "Content-Type": "text/plain"}
+    )
     assert r.status_code == 422 and r.json()["error"] == "UnsupportedMediaType"
