@@ -14,12 +14,15 @@ from api import court_info, documents, errors, filing, messages, portal_pages, q
 from api.edge import Edge
 from api.routes import (
     admin,
+    admin_pages,
     approvals,
     auth,
     calendar,
     cases,
     closure,
+    codec,
     courts,
+    docs,
     extensions,
     feedback,
     pages,
@@ -77,6 +80,8 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         version="1",
         description="执行案件流程公开：每个执行案件是一个持久的 Temporal 工作流。",
         lifespan=lifespan,
+        docs_url=None,  # served by api/routes/docs.py from the app's own assets (no CDN)
+        redoc_url=None,
     )
     errors.install(app)
     # Before any route reads a byte: body limits, NUL and broken text in the URL; around all: the 5xx shape.
@@ -102,6 +107,9 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         pages,
         portal_pages,
         qr,
+        admin_pages,
+        codec,
+        docs,
     ):
         app.include_router(module.router)
     app.include_router(document_routes.router)  # API.md → Documents and e-service
