@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from api import documents
 from api.access import visible_case
@@ -43,7 +44,7 @@ FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def read_upload(upload: UploadFile, files: FileStore) -> bytes:
+async def read_upload(upload: StarletteUpload, files: FileStore) -> bytes:
     """The uploaded bytes, at most the store's limit (the edge already bounded the whole request)."""
     data = await upload.read(files.max_bytes + 1)
     if len(data) > files.max_bytes:
@@ -167,7 +168,7 @@ async def attach_form(
     staff, case, form = posted
     upload = (await request.form()).get("file")
     try:
-        if not isinstance(upload, UploadFile) or not upload.filename:
+        if not isinstance(upload, StarletteUpload) or not upload.filename:
             raise InvalidInput("请选择要上传的文件", kind="MissingFile")
         data = await read_upload(upload, files)
         _, created = await documents.attach(
