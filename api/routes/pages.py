@@ -455,6 +455,8 @@ def _reason(reason: str, node_names: Mapping[str, str]) -> str:
         return "督办提醒"
     if reason.startswith("feedback:"):
         return "执行进展反馈"
+    if reason.startswith("eservice:"):  # api/documents.py
+        return "电子送达提醒"
     if reason.startswith(("agent:", "dismissal:", "correction:")):  # api/parties.py
         return {"agent": "委托代理人查询码", "dismissal": "解除委托，更换查询码", "correction": "更正号码，更换查询码"}[
             reason.partition(":")[0]
