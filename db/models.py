@@ -550,3 +550,20 @@ class PartyChange(Base):
     codes_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # new query codes it queued
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     __table_args__ = (UniqueConstraint("case_id", "key", "field", name="uq_party_changes_case_key_field"),)
+
+
+# --- staff accounts kept by administrators (issue 11 item 4; migration 0017) ---
+
+
+class StaffChange(Base):
+    """One change an administrator made to a staff account: created, role changed, deactivated, reactivated,
+    password reset (the password itself is never kept here)."""
+
+    __tablename__ = "staff_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # created | role | deactivated | reactivated | password
+    old_value: Mapped[str | None] = mapped_column(String(64))
+    new_value: Mapped[str | None] = mapped_column(String(64))
+    by: Mapped[str] = mapped_column(String(64))  # the administrator's username
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
