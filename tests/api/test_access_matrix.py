@@ -178,6 +178,13 @@ TABLE: dict[str, tuple[Callable[[P], bool], Request | None]] = {
         roles("bureau_chief"),
         req("POST", "/api/cases/{case}/zhongben-requests/{zb}/decision", json={"approve": False, "note": "继续执行"}),
     ),
+    # any staff lists what waits for them (an empty list for whoever decides nothing here); deciding by the request's
+    # id alone: the deciders of its kind in the case's own court (a court outside the subtree: not found)
+    "GET /api/approvals": (staff, req("GET", "/api/approvals")),
+    "POST /api/approvals/{approval_id}/decision": (
+        roles("president", "vice_president"),
+        req("POST", "/api/approvals/{ext}/decision", json={"approve": False, "note": "不予延长"}),
+    ),
     "POST /api/cases/{case_id}/restore": (roles("registrar"), restore_request),
     "GET /api/cases/{case_id}/feedback/draft": (
         roles("handler", "clerk"),
