@@ -19,7 +19,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -41,9 +41,10 @@ from core.settings import Settings
 from db import queries
 from db.models import Case, MessageAttachment, ObligationRow, Party, PartyMessage, SmsMessage, Staff
 from domain import guard
-from domain.errors import Conflict, NotFound, TooManyAttempts, Unavailable, YgError
+from domain.errors import Conflict, InvalidInput, NotFound, TooManyAttempts, Unavailable, YgError
 from domain.messages import KIND_NAMES, MAX_PER_DAY, MAX_TEXT, MESSAGE_REASON, REPLY_REASON, MessageKind
 from domain.models import CaseEventInput, Notice
+from domain.portal import portal_link
 from domain.rules import RuleSet, rule_set
 from domain.sms import party_message_alert, reply_message
 
@@ -135,7 +136,7 @@ async def complaint_reasons(session: AsyncSession, *, case_ids: Sequence[str]) -
     return {reason + i for i in ids for reason in (MESSAGE_REASON, REPLY_REASON)}
 
 
-def reason_name(reason: str, complaints: set[str]) -> str | None:
+def reason_name(reason: str, complaints: Collection[str]) -> str | None:
     """The outbox reason of a message's SMS in words (留言/投诉/答复), or None for another reason."""
     if reason.startswith(MESSAGE_REASON):
         return "当事人投诉" if reason in complaints else "当事人留言"
@@ -159,10 +160,8 @@ async def _due(session: AsyncSession, messages: Sequence[PartyMessage]) -> dict[
     return {(case_id, ob_id): due for case_id, ob_id, due in rows}
 
 
-def _out(m: PartyMessage, due: dict[tuple[str, str], datetime], *, replier_role: bool = True) -> MessageOut:
-    replied_by = None
-    if m.replier is not None:
-        replied_by = f"{ROLE_NAMES.get(m.replier.role, m.replier.role)} {m.replier.name}" if replier_role else None
+def _out(m: PartyMessage, due: dict[tuple[str, str], datetime]) -> MessageOut:
+    replied_by = f"{ROLE_NAMES.get(m.replier.role, m.replier.role)} {m.replier.name}" if m.replier else None
     return MessageOut(
         message_id=m.id,
         kind=m.kind,
@@ -300,6 +299,8 @@ async def write_message(
 ) -> tuple[str, bool]:
     """Store the message with its SMS, then tell the case's workflow; return its id and whether this request wrote
     it (a repeat of the key with the same body returns the first, finishing what a 503 left undone)."""
+    if not body.text.strip():
+        raise InvalidInput("请填写内容 (text is blank)", kind="MissingField")
     key = check_key(key) if key else str(uuid.uuid4())
     request_hash = _fingerprint(body, files)
     party_id = me.party.id  # read now: a rollback below expires the loaded rows
@@ -514,7 +515,12 @@ async def reply(
                     recipient=f"party:{party.id}",
                     to=party.phone,
                     body=reply_message(
-                        case.court.name, case_number=case.case_number, kind_name=KIND_NAMES[message.kind]
+                        case.court.name,
+                        case_number=case.case_number,
+                        kind_name=KIND_NAMES[message.kind],
+                        portal_url=portal_link(settings.public_base_url, case.case_number)
+                        if settings.public_base_url
+                        else None,
                     ),
                     status="pending",
                     provider=settings.sms_provider,
@@ -573,3 +579,22 @@ async def keep_announcing(sessions: async_sessionmaker[AsyncSession], temporal: 
             await announce_pending(sessions, temporal())
         except Exception as e:  # a round that fails is retried by the next; the exception names no party
             log.warning("announcing messages failed: %s", type(e).__name__)
+
+
+# ---------------------------------------------------------------- the console's conversation section
+
+
+async def messages_panel(session: AsyncSession, case: Case, staff: Staff) -> dict[str, object]:
+    """The case page's conversations (case_messages.html): what this staff member may read, and a reply form on
+    each unanswered message they answer (the handler; the discipline head for a complaint)."""
+    listed = await messages_of_case(session, staff=staff, case_id=case.id)
+    rules = rule_set(case.rule_version)
+    items = [
+        {
+            "m": m,
+            "can_reply": m.reply is None
+            and guard.answers(rules, kind=m.kind, role=staff.role, is_handler=staff.id == case.handler_id),
+        }
+        for m in listed.items
+    ]
+    return {"items": items, "complaints": reads_complaints(staff, case)}

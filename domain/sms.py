@@ -113,11 +113,13 @@ def party_message_alert(court_name: str, *, case_number: str, kind_name: str, pe
     return f"【{court_name}】{case_number}案件当事人{kind_name}，请于{period}内登录执行案件工作台答复。"
 
 
-def reply_message(court_name: str, *, case_number: str, kind_name: str) -> str:
-    """The party's message has its reply; the reply itself is only in the portal, as feedback is (seed 001 第九条)."""
+def reply_message(court_name: str, *, case_number: str, kind_name: str, portal_url: str | None = None) -> str:
+    """The party's message has its reply; the reply itself is only in the portal, as feedback is (seed 001 第九条),
+    whose link (domain/portal.py) is set apart by spaces so that the SMS app takes it whole."""
+    where = f"请登录 {portal_url} 凭" if portal_url else "请凭"
     return (
         f"【{court_name}】您在{case_number}案件中的{kind_name}已有答复，"
-        f"请凭身份证号码、手机号码和{QUERY_CODE_LABEL}登录查看。"
+        f"{where}身份证号码、手机号码和{QUERY_CODE_LABEL}登录查看。"
     )
 
 

@@ -4,10 +4,12 @@ replies; the staff inbox and case page, the party's portal page."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Path, Request, Response, status
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
@@ -16,12 +18,21 @@ from api.access import visible_case
 from api.deps import CurrentParty, CurrentStaff, FileStoreDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.messages import MessageCreated, MessageIn, MessageOut, MessagesOut, ReplyIn, Upload
+from api.portal_auth import PortalUser
+from api.portal_pages import PortalParty, refuse_cross_site, render_portal
+from api.routes import pages
+from api.routes.pages import PageStaff
 from core.files import FileStore
 from core.settings import Settings
+from db import queries
 from db.models import MessageAttachment, PartyMessage
-from domain.errors import InvalidInput, NotFound, PayloadTooLarge
-from domain.messages import KIND_NAMES, MAX_TEXT
+from domain.errors import InvalidInput, NotFound, PayloadTooLarge, YgError
+from domain.ladder import RUNG_NAMES
+from domain.messages import KIND_DESTINATIONS, KIND_NAMES, MAX_TEXT
 
+# Path parameters, bounded: an id past 64 bits or a long text never reaches the database.
+MessageId = Annotated[str, Path(max_length=64, description="留言编号")]
+AttachmentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="附件编号")]
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     415: {"model": ErrorBody, "description": "Not a PDF, JPEG, PNG or WebP file / 文件类型不被接受"},
@@ -142,7 +153,7 @@ async def case_messages(case_id: str, staff: CurrentStaff, session: SessionDep) 
 )
 async def reply(
     case_id: str,
-    message_id: str,
+    message_id: MessageId,
     body: ReplyIn,
     staff: CurrentStaff,
     session: SessionDep,
@@ -166,7 +177,12 @@ async def reply(
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The file / 附件"}},
 )
 async def staff_attachment(
-    case_id: str, message_id: str, attachment_id: int, staff: CurrentStaff, session: SessionDep, files: FileStoreDep
+    case_id: str,
+    message_id: MessageId,
+    attachment_id: AttachmentId,
+    staff: CurrentStaff,
+    session: SessionDep,
+    files: FileStoreDep,
 ) -> Response:
     """A file a party sent with a message, to staff who may read the message."""
     case = await visible_case(session, staff, case_id)
@@ -183,7 +199,7 @@ async def staff_attachment(
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The file / 附件"}},
 )
 async def party_attachment(
-    message_id: str, attachment_id: int, me: CurrentParty, session: SessionDep, files: FileStoreDep
+    message_id: MessageId, attachment_id: AttachmentId, me: CurrentParty, session: SessionDep, files: FileStoreDep
 ) -> Response:
     """A file the party itself sent."""
     message, attachment = await _attachment(
@@ -216,3 +232,196 @@ async def _file(files: FileStore, attachment: MessageAttachment) -> Response:
             "Cache-Control": "private, no-store",
         },
     )
+
+
+# ---------------------------------------------------------------- console pages (the staff inbox, the case page)
+
+CONSOLE_NOTICES = {"message_replied": "答复已保存，将以短信告知当事人登录查看。"}
+
+
+@router.get("/inbox", include_in_schema=False)
+async def inbox_page(request: Request, staff: PageStaff, session: SessionDep, all: str | None = None) -> Response:
+    """What waits for the signed-in staff member: parties' messages (complaints, for the discipline head) to answer,
+    and the ladder's reminders and warnings (督办) until their deadline is met."""
+    if staff is None:
+        return pages._to_login(request)
+    include = all == "1"
+    waiting = await messages.inbox_items(session, staff=staff, include_replied=include)
+    rungs = await queries.inbox(session, staff_id=staff.id, include_met=include)
+    return pages._render(
+        request,
+        "inbox.html",
+        {
+            "me": pages._me(staff),
+            "active": "inbox",
+            "messages": waiting,
+            "rungs": [
+                {
+                    "case_id": r.case_id,
+                    "case_number": r.case.case_number,
+                    "subject": r.subject,
+                    "rung": RUNG_NAMES.get(r.rung, r.rung),
+                    "due_at": r.due_at,
+                    "created_at": r.created_at,
+                    "met_at": r.met_at,
+                }
+                for r in rungs
+            ],
+            "all": include,
+        },
+    )
+
+
+@router.post("/cases/{case_id}/messages/{message_id}/reply", include_in_schema=False)
+async def reply_form(
+    request: Request,
+    case_id: str,
+    message_id: MessageId,
+    staff: PageStaff,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+) -> Response:
+    """The case page's reply form, through the same service as the JSON endpoint."""
+    posted = await pages._case_form(request, case_id, staff, session)
+    if isinstance(posted, Response):
+        return posted
+    staff, case, form = posted
+    text = form.get("text", "")
+    try:
+        body = _reply_in(text)
+        await messages.reply(session, client, settings, staff=staff, case_id=case.id, message_id=message_id, body=body)
+    except YgError as e:
+        extra = {"message_error": {"id": message_id, "error": e}, "message_text": {message_id: text}}
+        return await pages._case_page(request, session, staff, case, extra=extra, status=e.status)
+    return RedirectResponse(f"/cases/{case.id}?notice=message_replied#message-{message_id}", status_code=303)
+
+
+def _reply_in(text: str) -> ReplyIn:
+    if not text.strip():
+        raise InvalidInput("请填写答复内容", kind="MissingField")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"答复内容不能超过{MAX_TEXT}字", kind="InvalidInput")
+    try:
+        return ReplyIn(text=text)
+    except ValidationError:
+        raise InvalidInput("答复内容含有无法保存的字符，请删除后重新提交", kind="InvalidInput") from None
+
+
+@router.get("/cases/{case_id}/messages/{message_id}/attachments/{attachment_id}", include_in_schema=False)
+async def staff_attachment_page(
+    request: Request,
+    case_id: str,
+    message_id: MessageId,
+    attachment_id: AttachmentId,
+    staff: PageStaff,
+    session: SessionDep,
+    files: FileStoreDep,
+) -> Response:
+    """A party's file, opened from the case page (the console's cookie)."""
+    if staff is None:
+        return pages._to_login(request)
+    try:
+        return await staff_attachment(case_id, message_id, attachment_id, staff, session, files)
+    except YgError as e:
+        return pages._not_found(request, staff, e.detail)
+
+
+# ---------------------------------------------------------------- the portal's page
+
+PORTAL_NOTICES = {
+    "sent_message": "留言已提交，承办人将在3个工作日内答复，答复后将短信通知您。",
+    "sent_complaint": "投诉已提交至驻院纪检监察组，将在3个工作日内答复，答复后将短信通知您。",
+}
+
+
+def _portal_page(
+    request: Request,
+    me: PortalUser,
+    listed: MessagesOut,
+    *,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Response:
+    return render_portal(
+        request,
+        "portal/messages.html",
+        {
+            "items": listed.items,
+            "form": form or {"kind": "message", "text": "", "key": str(uuid.uuid4())},
+            "error": error,
+            "notice": PORTAL_NOTICES.get(notice or ""),
+            "destinations": KIND_DESTINATIONS,
+            "max_text": MAX_TEXT,
+            "max_files": settings_files(request),
+        },
+        me=me,
+        active="messages",
+        status=status,
+    )
+
+
+def settings_files(request: Request) -> int:
+    settings: Settings = request.app.state.settings
+    return settings.max_files_per_message
+
+
+@router.get("/portal/messages", include_in_schema=False)
+async def portal_messages_page(
+    request: Request, me: PortalParty, session: SessionDep, notice: str | None = None
+) -> Response:
+    """The party's conversations with the court and the form to write: 留言 to the handler, 投诉 to the 纪检监察组."""
+    return _portal_page(request, me, await messages.messages_of_party(session, me=me), notice=notice)
+
+
+@router.post("/portal/messages", include_in_schema=False)
+async def portal_write(
+    request: Request,
+    me: PortalParty,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+    files: FileStoreDep,
+) -> Response:
+    """The portal's form (multipart, with photos), through the same service as POST /api/portal/messages; the form's
+    key is the Idempotency-Key, so a form sent twice writes one message."""
+    form: dict[str, str] = {"kind": "message", "text": "", "key": str(uuid.uuid4())}
+    try:
+        refuse_cross_site(request)
+        data = await request.form(max_files=settings.max_files_per_message + 1, max_fields=20)
+        form = {
+            "kind": str(data.get("kind") or ""),
+            "text": str(data.get("text") or ""),
+            "key": str(data.get("idempotency_key") or "") or str(uuid.uuid4()),
+        }
+        body = _message_in(form)
+        parts = [f for f in data.getlist("attachments") if isinstance(f, UploadFile) and f.filename]
+        uploads = await _store(parts, files, settings)
+        await messages.write_message(session, client, settings, me=me, body=body, files=uploads, key=form["key"])
+    except YgError as e:
+        listed = await messages.messages_of_party(session, me=me)
+        return _portal_page(request, me, listed, form=form, error=pages._chinese(e.detail), status=e.status)
+    return RedirectResponse(f"/portal/messages?notice=sent_{body.kind}", status_code=303)
+
+
+def _message_in(form: dict[str, str]) -> MessageIn:
+    if form["kind"] not in KIND_NAMES:
+        raise InvalidInput("请选择留言或投诉", kind="InvalidInput")
+    if not form["text"].strip():
+        raise InvalidInput("请填写内容", kind="MissingField")
+    if len(form["text"]) > MAX_TEXT:
+        raise InvalidInput(f"内容不能超过{MAX_TEXT}字", kind="InvalidInput")
+    try:
+        return MessageIn.model_validate({"kind": form["kind"], "text": form["text"]})
+    except ValidationError:
+        raise InvalidInput("内容含有无法保存的字符，请删除后重新提交", kind="InvalidInput") from None
+
+
+@router.get("/portal/messages/{message_id}/attachments/{attachment_id}", include_in_schema=False)
+async def portal_attachment_page(
+    message_id: MessageId, attachment_id: AttachmentId, me: PortalParty, session: SessionDep, files: FileStoreDep
+) -> Response:
+    """A file the party sent, opened from the portal (the portal's cookie)."""
+    return await party_attachment(message_id, attachment_id, me, session, files)

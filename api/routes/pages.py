@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import messages as party_messages
 from api import security
 from api.access import ROLE_NAMES, require_role, visible_case
 from api.assignment import assign_case
@@ -91,6 +92,7 @@ NOTICES = {
     "duplicate": "该表单已经提交过，节点未重复录入。",
     "assigned": "承办人已指定，已通知申请执行人；此前的承办人不能再录入本案节点。",
     "assigned_same": "承办人、书记员未变化。",
+    "message_replied": "答复已保存，将以短信告知当事人登录查看。",  # api/routes/messages.py
     # the parties' card (api/routes/parties.py)
     "agent_added": "委托代理人已登记，查询码将以短信发送给代理人。",
     "agent_repeat": "该委托代理人已经登记，未重复登记，也未重复发送短信。",
@@ -445,7 +447,9 @@ class NodeRow:
     recorded_by: str
 
 
-def _reason(reason: str, node_names: Mapping[str, str]) -> str:
+def _reason(reason: str, node_names: Mapping[str, str], complaints: Collection[str] = ()) -> str:
+    if (said := party_messages.reason_name(reason, complaints)) is not None:  # 当事人留言/投诉, 留言/投诉答复
+        return said
     if reason == "filed":
         return "立案通知"
     if reason.startswith("node:"):
@@ -472,13 +476,16 @@ def _recipient(recipient: str, parties: Mapping[int, Party]) -> str:
 
 
 def _sms_rows(
-    messages: Iterable[tuple[SmsMessage, Case]], node_names: Mapping[str, str], parties: Mapping[int, Party]
+    messages: Iterable[tuple[SmsMessage, Case]],
+    node_names: Mapping[str, str],
+    parties: Mapping[int, Party],
+    complaints: Collection[str] = (),
 ) -> list[SmsRow]:
     return [
         SmsRow(
             case_id=c.id,
             case_number=c.case_number,
-            reason=_reason(m.reason, node_names),
+            reason=_reason(m.reason, node_names, complaints),
             recipient=_recipient(m.recipient, parties),
             to=mask_phone(m.to),
             body=redact_query_code(m.body),
@@ -585,7 +592,9 @@ async def _case_page(
     status: int = 200,
 ) -> HTMLResponse:
     nodes = await queries.nodes_of_case(session, case_id=case.id)
-    messages = await queries.sms_of_case(session, case_id=case.id)
+    hidden = await party_messages.hidden_reasons(session, staff=staff, cases=[case])  # complaints: discipline only
+    complaints = await party_messages.complaint_reasons(session, case_ids=[case.id])
+    messages = [m for m in await queries.sms_of_case(session, case_id=case.id) if m.reason not in hidden]
     node_names = {n.id: nt.name if (nt := node_type(n.type)) else n.type for n in nodes}
     feedback = await queries.feedback_of_case(session, case_id=case.id)
     staff_names = await _staff_names(
@@ -599,6 +608,7 @@ async def _case_page(
         "case": case,
         "status": STATUS_NAMES.get(case.status, case.status),
         "documents_panel": await documents_panel(session, case, staff),  # case_documents.html
+        "messages_panel": await party_messages.messages_panel(session, case, staff),  # case_messages.html
         "party_panel": await panel_context(session, case, staff),
         "nodes": [
             NodeRow(
@@ -614,8 +624,12 @@ async def _case_page(
             )
             for n in nodes
         ],
-        "sms": _sms_rows(((m, case) for m in messages if m.recipient.startswith("party:")), node_names, parties),
-        "staff_sms": _sms_rows(((m, case) for m in messages if m.recipient.startswith("staff:")), node_names, parties),
+        "sms": _sms_rows(
+            ((m, case) for m in messages if m.recipient.startswith("party:")), node_names, parties, complaints
+        ),
+        "staff_sms": _sms_rows(
+            ((m, case) for m in messages if m.recipient.startswith("staff:")), node_names, parties, complaints
+        ),
         "obligations": [
             {
                 "subject": o.subject,
@@ -629,6 +643,7 @@ async def _case_page(
                 "rungs": "、".join(RUNG_NAMES[r] for r in o.rungs_fired),
             }
             for o in await queries.obligations_of_case(session, case_id=case.id)
+            if party_messages.shows_clock(staff, o.rule)
         ],
         "ladder_note": _ladder_note(rule_set(case.rule_version).ladder),
         "feedback": [
@@ -793,8 +808,9 @@ async def record_node_form(
     return RedirectResponse(f"/cases/{case.id}?notice={notice}", status_code=303)
 
 
-async def _outbox(session: AsyncSession, *, court_path: str, limit: int) -> list[SmsRow]:
-    """The newest SMS of the cases of a court's subtree, with the node and party each one is about."""
+async def _outbox(session: AsyncSession, *, court_path: str, limit: int, staff: Staff | None = None) -> list[SmsRow]:
+    """The newest SMS of the cases of a court's subtree, with the node and party each one is about; a complaint's
+    SMS only for the discipline head (api/messages.py)."""
     rows = (
         await session.execute(
             select(SmsMessage, Case)
@@ -806,6 +822,11 @@ async def _outbox(session: AsyncSession, *, court_path: str, limit: int) -> list
         )
     ).all()
     messages = [(m, c) for m, c in rows]
+    cases = list({c.id: c for _, c in messages}.values())
+    complaints = await party_messages.complaint_reasons(session, case_ids=[c.id for c in cases])
+    if staff is not None and complaints:
+        hidden = await party_messages.hidden_reasons(session, staff=staff, cases=cases)
+        messages = [(m, c) for m, c in messages if m.reason not in hidden]
     node_ids = {m.reason.removeprefix("node:") for m, _ in messages if m.reason.startswith("node:")}
     party_ids = {
         int(ident)
@@ -819,12 +840,12 @@ async def _outbox(session: AsyncSession, *, court_path: str, limit: int) -> list
     parties: dict[int, Party] = {}
     if party_ids:
         parties = {p.id: p for p in await session.scalars(select(Party).where(Party.id.in_(party_ids)))}
-    return _sms_rows(messages, node_names, parties)
+    return _sms_rows(messages, node_names, parties, complaints)
 
 
 @router.get("/outbox")
 async def outbox_page(request: Request, staff: PageStaff, session: SessionDep) -> Response:
     if staff is None:
         return _to_login(request)
-    rows = await _outbox(session, court_path=staff.court.path, limit=OUTBOX_LIMIT)
+    rows = await _outbox(session, court_path=staff.court.path, limit=OUTBOX_LIMIT, staff=staff)
     return _render(request, "outbox.html", {"me": _me(staff), "sms": rows, "limit": OUTBOX_LIMIT})

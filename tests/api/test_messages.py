@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import struct
 import zlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.models import PartyMessage, SmsMessage, Staff
 from domain.messages import MAX_PER_DAY
-from tests.api.conftest import Api
+from tests.api.conftest import Api, running_api
 from tests.api.helpers import eventually
 from tests.api.outage import TemporalProxy
 from tests.api.test_portal import Filed, file_case, login
@@ -203,6 +205,7 @@ async def test_bad_messages_are_refused_and_change_nothing(api: Api) -> None:
     party = await login(api, case)
     for body, error in (
         ({"kind": "message", "text": ""}, "InvalidInput"),
+        ({"kind": "message", "text": " \n "}, "MissingField"),
         ({"kind": "message", "text": "字" * 2001}, "InvalidInput"),
         ({"kind": "praise", "text": "谢谢"}, "InvalidInput"),
         ({"kind": "message", "text": "a\u0000b"}, "InvalidInput"),
@@ -272,8 +275,6 @@ async def test_a_message_with_a_photo_reaches_the_handler_and_a_disguised_file_i
 async def test_a_message_written_while_temporal_is_down_is_finished_by_its_retry_once(
     api: Api, dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datetime import timedelta
-
     monkeypatch.setattr("api.updates.UPDATE_DEADLINE", timedelta(seconds=2))
     case = await file_case(api)
     party = await login(api, case)
@@ -306,3 +307,40 @@ async def test_a_message_written_while_temporal_is_down_is_finished_by_its_retry
     assert delivered is not None
     await asyncio.sleep(0.5)
     assert len([t for t in _texts_to(api, await _mobile(api, "handler")) if case.number in t and "留言" in t]) == 1
+
+
+@pytest.fixture
+async def quick_api(dev_env: WorkflowEnvironment, db_url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Api]:
+    """The API announcing forgotten messages every 0.3 s, with no grace period, and a 2 s bound on updates."""
+    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", timedelta(seconds=2))
+    monkeypatch.setattr("api.messages.ANNOUNCE_INTERVAL", timedelta(milliseconds=300))
+    monkeypatch.setattr("api.messages.ANNOUNCE_GRACE", timedelta(0))
+    async for a in running_api(dev_env, db_url):
+        yield a
+
+
+@sqlite_only
+async def test_a_message_whose_writer_never_retries_still_reaches_the_handler(
+    quick_api: Api, dev_env: WorkflowEnvironment
+) -> None:
+    api = quick_api
+    case = await file_case(api)
+    party = await login(api, case)
+    proxy = TemporalProxy(dev_env)
+    await proxy.up()
+    api.app.state.temporal = await proxy.client(dev_env)
+    await proxy.down()
+
+    r = await _write(api, party, {"kind": "complaint", "text": "执行款迟迟未发放。"})
+    assert r.status_code == 503, r.text
+
+    await proxy.up()  # Temporal is back; the party never sends it again
+    async with api.sessions() as s:
+        complaint_id = await s.scalar(select(PartyMessage.id).where(PartyMessage.case_id == case.id))
+    assert complaint_id is not None
+    ob = await eventually(
+        lambda: _obligation(api, case, f"complaint:{complaint_id}"), lambda o: o is not None, seconds=30
+    )
+    assert ob is not None and ob["status"] == "open"
+    [sms] = await _sms_to(api, await _mobile(api, "discipline"), "当事人投诉")
+    assert case.number in sms
