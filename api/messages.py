@@ -361,7 +361,10 @@ async def write_message(
 
 
 async def _check_rate(session: AsyncSession, party: Party) -> None:
-    """At most MAX_PER_DAY messages and complaints from one party in 24 hours: a flood is refused, 429."""
+    """At most MAX_PER_DAY messages and complaints from one party in 24 hours: a flood is refused, 429. The party's
+    lock (PostgreSQL; SQLite has one writer) is held until the message is committed, so messages sent at once are
+    counted one after the other."""
+    await queries.lock_login_keys(session, keys=[hashlib.sha256(f"messages:party:{party.id}".encode()).hexdigest()])
     since = datetime.now(UTC) - RATE_WINDOW
     sent = await session.scalar(
         select(func.count())

@@ -236,6 +236,20 @@ async def test_a_party_cannot_flood_the_handler(api: Api) -> None:
     assert int(r.headers["Retry-After"]) > 0
 
 
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_messages_sent_at_once_never_pass_the_daily_limit(api: Api) -> None:
+    case = await file_case(api)
+    party = await login(api, case)
+    for i in range(MAX_PER_DAY - 2):
+        assert (await _write(api, party, {"kind": "message", "text": f"第{i + 1}条"})).status_code == 201
+
+    answers = await asyncio.gather(*[_write(api, party, {"kind": "message", "text": f"同时{i}"}) for i in range(6)])
+
+    assert sorted(a.status_code for a in answers) == [201, 201, 429, 429, 429, 429], [a.text for a in answers]
+    async with api.sessions() as s:
+        assert await s.scalar(_count(case)) == MAX_PER_DAY
+
+
 async def test_a_message_with_a_photo_reaches_the_handler_and_a_disguised_file_is_refused(api: Api) -> None:
     case = await file_case(api)
     party = await login(api, case)
