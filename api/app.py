@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import court_info, documents, errors, filing, messages, portal_pages, qr
+from api import court_info, documents, errors, filing, messages, parties, portal_pages, qr
 from api.edge import Edge
 from api.routes import (
     admin,
@@ -63,7 +63,12 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         announcer = asyncio.create_task(messages.keep_announcing(app.state.sessions, lambda: app.state.temporal))
         # E-service and downloads whose request answered 503 and was not retried reach their case (api/documents.py).
         server = asyncio.create_task(documents.keep_serving(app.state.sessions, lambda: app.state.temporal))
+        # Changes of parties whose SMS no one told the workflow to send (a 503 not repeated) (api/parties.py).
+        party_announcer = asyncio.create_task(parties.keep_announcing(app.state.sessions, lambda: app.state.temporal))
         yield
+        party_announcer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await party_announcer
         server.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await server

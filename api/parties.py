@@ -18,15 +18,17 @@ derived from the case's state, and a repeat whose workflow was not reached (503)
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.access import keeps_parties, require_party_keeper, visible_case
@@ -37,14 +39,14 @@ from contracts.case import CASE_EVENT
 from db import queries
 from db.models import Case, Party, PartyChange, SmsMessage, Staff
 from domain import guard
-from domain.errors import Conflict, InvalidInput, NotFound
+from domain.errors import CaseClosed, Conflict, InvalidInput, NotFound, Unavailable, YgError
 from domain.masking import mask_id_number
 from domain.models import CaseEventInput, Notice
 from domain.phones import mask_phone, normalise
 from domain.portal import portal_link
 from domain.rules import rule_set
 from domain.secrets import hashed, new_query_code
-from domain.sms import Signature, agent_code_message, new_code_message
+from domain.sms import Signature, agent_code_message, new_code_message, redact_query_code
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,11 @@ FIELD_NAMES = {"phone": "手机号码", "name": "姓名或名称", "address": "�
 CHANGE_NAMES = {"agent_added": "登记委托代理人", "agent_dismissed": "解除委托", "corrected": "更正"}
 # The event each kind of change sends the case's workflow (domain/rules.py → outside_events): no clock, its SMS.
 EVENTS = {"agent_added": "agent_added", "agent_dismissed": "agent_dismissed", "corrected": "party_corrected"}
+# A change whose request answered 503 (Temporal unreachable) and was not repeated: every API process tells its
+# workflow later, as filing does for unstarted cases (api/filing.py) and messages for unannounced ones.
+ANNOUNCE_INTERVAL = timedelta(seconds=30)
+ANNOUNCE_GRACE = timedelta(seconds=60)
+ANNOUNCE_BATCH = 50
 DISMISSED_BECAUSE = "委托代理人已解除委托"
 CORRECTED_BECAUSE = "您登记的手机号码已更正为本号码"
 
@@ -293,23 +300,73 @@ async def _announce(session: AsyncSession, client: Client, case: Case, *, key: s
     )
     if not pending:
         return
-    await send_update(
-        session,
-        client,
-        case.workflow_id,
-        CASE_EVENT,
-        CaseEventInput(event=EVENTS[kind], ref=str(ref), key=key, notice=Notice(kind="deliver", reason=key)),
-        update_id=f"event-{case.id}-{key}",
-        result_type=type(None),
-        failed="查询码短信未能发出",
-        ended="案件流程已结束，查询码短信未能发出",
-    )
+    try:
+        await send_update(
+            session,
+            client,
+            case.workflow_id,
+            CASE_EVENT,
+            CaseEventInput(event=EVENTS[kind], ref=str(ref), key=key, notice=Notice(kind="deliver", reason=key)),
+            update_id=f"event-{case.id}-{key}",
+            result_type=type(None),
+            failed="查询码短信未能发出",
+            ended="案件流程已结束，查询码短信未能发出",
+        )
+    except CaseClosed:
+        # Closed between the change and this moment (its workflow refuses or has ended): the change stands, its SMS
+        # can no longer go — failed, the code masked, so no clear code is left in the outbox.
+        rows = await session.scalars(
+            select(SmsMessage).where(
+                SmsMessage.case_id == case.id, SmsMessage.reason == key, SmsMessage.status == "pending"
+            )
+        )
+        for row in rows:
+            row.status, row.error, row.body = "failed", "案件已结案，查询码短信未发出", redact_query_code(row.body)
+        log.warning("party change on case %s not announced: the case closed", case.id)
     await session.execute(
         update(PartyChange)
         .where(PartyChange.case_id == case.id, PartyChange.key == key, PartyChange.delivered_at.is_(None))
         .values(delivered_at=datetime.now(UTC))
     )
     await session.commit()
+
+
+async def announce_pending(sessions: async_sessionmaker[AsyncSession], client: Client) -> int:
+    """Tell the workflows of the changes whose request answered 503 and was not repeated (older than the grace
+    period, so a request still at work is left alone); returns how many were told."""
+    cutoff = datetime.now(UTC) - ANNOUNCE_GRACE
+    done = 0
+    async with sessions() as s:
+        waiting = (
+            await s.execute(
+                select(PartyChange.case_id, PartyChange.key, PartyChange.kind, PartyChange.party_id)
+                .where(PartyChange.delivered_at.is_(None), PartyChange.at <= cutoff)
+                .distinct()
+                .limit(ANNOUNCE_BATCH)
+            )
+        ).all()
+        for case_id, key, kind, party_id in waiting:
+            case = await queries.case_by_id(s, case_id=case_id)
+            assert case is not None
+            try:
+                await _announce(s, client, case, key=key, kind=kind, ref=party_id)
+            except Unavailable:
+                raise  # Temporal still unreachable: the next round tries again
+            except YgError as e:  # refused for good: the next ones still go
+                log.warning("party change on case %s not announced: %s", case_id, e.kind)
+                continue
+            done += 1
+    return done
+
+
+async def keep_announcing(sessions: async_sessionmaker[AsyncSession], temporal: Callable[[], Client]) -> None:
+    """Run ``announce_pending`` every ANNOUNCE_INTERVAL until cancelled (the app's lifespan ends)."""
+    while True:
+        await asyncio.sleep(ANNOUNCE_INTERVAL.total_seconds())
+        try:
+            await announce_pending(sessions, temporal())
+        except Exception as e:  # a round that fails is retried by the next; the exception names no party
+            log.warning("announcing party changes failed: %s", type(e).__name__)
 
 
 async def _result(session: AsyncSession, case: Case, party: Party, key: str | None) -> PartyChangeResult:
@@ -513,11 +570,10 @@ async def panel_context(session: AsyncSession, case: Case, staff: Staff, **extra
     the caller may use, and the audit with the names of the staff who made each change."""
     changes = await changes_of_case(session, case_id=case.id)
     usernames = {c.by for c in changes}
-    names = (
-        dict((await session.execute(select(Staff.username, Staff.name).where(Staff.username.in_(usernames)))).tuples())
-        if usernames
-        else {}
-    )
+    names: dict[str, str] = {}
+    if usernames:
+        rows = await session.execute(select(Staff.username, Staff.name).where(Staff.username.in_(usernames)))
+        names = {username: name for username, name in rows}
     parties = {p.id: p for p in case.parties}
     return {
         "parties": [party_out(p) for p in case.parties],
@@ -530,6 +586,6 @@ async def panel_context(session: AsyncSession, case: Case, staff: Staff, **extra
         "correctable": [p for p in case.parties if p.dismissed_at is None],
         "form": None,
         "error": None,
-        "values": {},
+        "typed": {},  # what a refused form had typed, drawn again
         **extra,
     }

@@ -140,7 +140,7 @@ async def _again(
     values: Mapping[str, str],
 ) -> Response:
     """The case page again, the form that failed open with its error and what was typed (the query code never is)."""
-    panel = await parties.panel_context(session, case, staff, form=form, error=error, values=values)
+    panel = await parties.panel_context(session, case, staff, form=form, error=error, typed=values)
     return await _case_page(request, session, staff, case, extra={"party_panel": panel}, status=error.status)
 
 

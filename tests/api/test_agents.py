@@ -5,17 +5,23 @@ login of the case's parties at once. Online query ends a month after closure, sa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
+from temporalio.testing import WorkflowEnvironment
 
+from api.parties import announce_pending
 from db.models import Case, PartyChange, SmsMessage
+from domain.errors import Unavailable
 from domain.sms import QUERY_CODE_LABEL
 from tests.api.conftest import Api
 from tests.api.helpers import eventually, now_iso
+from tests.api.outage import TemporalProxy
 from tests.api.test_portal import APPLICANT_ID, Filed, file_case, login, record
 from tests.conftest import PhonesOutbox
 
@@ -257,3 +263,37 @@ async def parties_setup(api: Api, case: Filed) -> tuple[int, int]:
     listed = (await api.as_("handler", "GET", f"/api/cases/{case.id}/parties")).json()["items"]
     respondent = next(p["party_id"] for p in listed if p["role"] == "respondent")
     return agent["party_id"], respondent
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_dismissal_while_temporal_is_down_ends_logins_at_once_and_its_code_goes_out_once_when_back(
+    api: Api, dev_env: WorkflowEnvironment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", timedelta(seconds=2))
+    monkeypatch.setattr("api.parties.ANNOUNCE_GRACE", timedelta(0))
+    case = await file_case(api)
+    agent = (await add_agent(api, case))["party"]["party_id"]
+    token = await login(api, case)
+    proxy = TemporalProxy(dev_env)
+    await proxy.up()
+    api.app.state.temporal = await proxy.client(dev_env)
+    await proxy.down()
+
+    down = await api.as_("handler", "POST", f"/api/cases/{case.id}/agents/{agent}/dismissal")
+
+    assert (down.status_code, down.json()["error"]) == (503, "TemporalUnavailable")
+    assert (await api.http.get("/api/portal/case", headers=token)).status_code == 401  # ended all the same
+    await proxy.up()
+    for _ in range(40):  # every API process tells the workflow what no one repeated
+        with contextlib.suppress(Unavailable):
+            if await announce_pending(api.sessions, api.app.state.temporal):
+                break
+        await asyncio.sleep(0.5)
+    repeat = await api.as_("handler", "POST", f"/api/cases/{case.id}/agents/{agent}/dismissal")
+    assert repeat.status_code == 200, repeat.text
+    [_, new_sms] = await texts_with_code(api, case.phone, 2)
+    await asyncio.sleep(1)
+    assert len([t for t in texts_to(api, case.phone) if QUERY_CODE.search(t)]) == 2
+    assert (await api.http.post("/api/portal/token", json=case.login(query_code=code_of(new_sms)))).status_code == 200
+    async with api.sessions() as s:
+        assert await s.scalar(select(func.count()).where(PartyChange.delivered_at.is_(None))) == 0
