@@ -249,4 +249,20 @@ async def _update_text(client: Client, name: str, payloads: Any) -> str:
         nt = node_type(str(arg.get("type", "")))
         label = f"{nt.name}（{nt.code}）" if nt else str(arg.get("type", ""))
         return f"录入节点：{label}，发生时间{arg.get('occurred_at', '')}，录入人{arg.get('recorded_by', '')}"
+    if name == "case_event":
+        values = await _decode(client, payloads)
+        arg = values[0] if values and isinstance(values[0], dict) else {}
+        event = str(arg.get("event", ""))
+        return f"案件事件：{EVENT_NAMES.get(event, event)}（{arg.get('key', '')}）"
     return f"请求：{name}"
+
+
+# What the events of CASE_EVENT are, in court terms (a party's message is named, never quoted: the text is not in
+# the history at all, only its id).
+EVENT_NAMES = {
+    "message": "当事人留言",
+    "complaint": "当事人投诉",
+    "reply": "答复留言或投诉",
+    "eservice_reminder": "电子送达提醒",
+    "downloaded": "当事人下载文书",
+}

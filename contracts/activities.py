@@ -127,6 +127,7 @@ def _notice_summary(notice: Notice) -> str:
         "correction": "更正号码新查询码短信 (new query code)",
     }
     names |= {"request": "审批申请短信 (to the approvers)", "decision": "审批结果短信 (to the requester)"}
+    names |= {"message": "留言、投诉短信 (to whoever answers it)", "reply": "答复短信 (to the party)"}  # messages
     return f"{names.get(kind, '督办短信 (ladder SMS)')} {ref}".strip()
 
 

@@ -358,3 +358,24 @@ async def test_a_message_whose_writer_never_retries_still_reaches_the_handler(
     assert ob is not None and ob["status"] == "open"
     [sms] = await _sms_to(api, await _mobile(api, "discipline"), "当事人投诉")
     assert case.number in sms
+
+
+async def test_the_case_history_names_the_message_and_its_reply_but_never_their_text(api: Api) -> None:
+    case = await file_case(api)
+    party = await login(api, case)
+    message_id = (await _write(api, party, {"kind": "message", "text": "我的银行卡号是6222000011112222"})).json()[
+        "message_id"
+    ]
+    replied = await api.as_(
+        "handler", "POST", f"/api/cases/{case.id}/messages/{message_id}/reply", json={"text": "请勿在留言中写卡号。"}
+    )
+    assert replied.status_code == 201, replied.text
+
+    async def history() -> str:
+        r = await api.as_("admin", "GET", f"/api/cases/{case.id}/history")
+        return " ".join(e["summary"] for run in r.json()["runs"] for e in run["events"])
+
+    text = await eventually(history, lambda t: "答复短信" in t and "留言、投诉短信" in t, seconds=20)
+    assert f"案件事件：当事人留言（message:{message_id}）" in text
+    assert f"案件事件：答复留言或投诉（reply:{message_id}）" in text
+    assert "6222000011112222" not in text and "卡号" not in text
