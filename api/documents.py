@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import unicodedata
 import uuid
 from collections.abc import Awaitable, Callable
@@ -63,6 +64,7 @@ RATE_WINDOW = timedelta(hours=24)
 SERVE_INTERVAL = timedelta(seconds=30)
 SERVE_GRACE = timedelta(seconds=60)
 SERVE_BATCH = 50
+NODE_ID = re.compile(r"[0-9A-Za-z-]{1,36}")
 
 
 # ---------------------------------------------------------------- bodies
@@ -170,7 +172,10 @@ async def attach(
         raise InvalidInput("请填写文书名称（title）", kind="MissingField")
     node = None
     if node_id:
-        node = await session.scalar(select(Node).where(Node.id == node_id, Node.case_id == case.id))
+        # A node id is a UUID: anything else (a NUL PostgreSQL cannot even compare) is no node of this case.
+        node = None
+        if NODE_ID.fullmatch(node_id):
+            node = await session.scalar(select(Node).where(Node.id == node_id, Node.case_id == case.id))
         if node is None:
             raise NotFound("本案没有该节点 (node not found)", kind="NodeNotFound")
     stored = await files.aput(data, filename=filename)  # 413 / 415 before anything is written
