@@ -166,9 +166,31 @@ def beijing_seconds(moment: datetime) -> str:
     return f"{b.year}年{b.month}月{b.day}日 {b.hour:02d}:{b.minute:02d}:{b.second:02d}"
 
 
+_RULE_NAMES = {r.id: r.name for rs in RULE_SETS.values() for r in rs.rules}
+_RULE_ID = re.compile(
+    r"(?<![A-Za-z0-9_-])(" + "|".join(re.escape(i) for i in sorted(_RULE_NAMES, key=len, reverse=True)) + r")"
+    r"(?::(\d+))?(?![A-Za-z0-9_-])"
+)
+_DURATION = re.compile(r"(?:(\d+) days?, )?(\d+):(\d{2}):(\d{2})(?:\.\d+)?")
+
+
+def _duration(m: re.Match[str]) -> str:
+    days, hours, minutes = int(m.group(1) or 0), int(m.group(2)), int(m.group(3))
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "", f"{minutes}分钟" if minutes else ""]
+    return "".join(parts) or f"{int(m.group(4))}秒"
+
+
+def _rule_name(m: re.Match[str]) -> str:
+    name = _RULE_NAMES[m.group(1)]
+    return f"{name}（第{m.group(2)}次）" if m.group(2) else name
+
+
 def _words(text: str) -> str:
-    """A summary of api/history.py for a court reader: English glosses cut, operation names in Chinese."""
+    """A summary of api/history.py for a court reader: English glosses cut; rule ids, operation names and
+    durations in Chinese."""
     text = _GLOSS.sub("", text)
+    text = _DURATION.sub(_duration, text)
+    text = _RULE_ID.sub(_rule_name, text)
     for name, words in OPERATION_NAMES.items():
         text = re.sub(rf"(?<![A-Za-z_]){name}(?![A-Za-z_])", words, text)
     return text.strip()
@@ -512,12 +534,33 @@ async def calendar_form(request: Request, staff: PageStaff, session: SessionDep,
 # ---------------------------------------------------------------- the rule sets (read-only)
 
 
+# The seeds the rules cite (DOMAIN.md), by their Chinese titles.
+SEED_NAMES = {
+    "seed 000": "云南高院《关于执行案件流程信息节点短信推送工作开展情况的通报》（云法电〔2017〕291号）",
+    "seed 001": "最高人民法院《关于人民法院执行流程公开的若干意见》（法发〔2014〕18号）",
+    "seed 002": "吉林高院《执行信息公开操作规程》",
+    "seed 003": "云南高院整改方案（云高法〔2018〕35号）",
+    "seed 004": "",  # always cited with its system's name: 长垣法院“天德”系统
+}
+_LOCAL_DEFAULT = re.compile(r";\s*DOMAIN\.md.*$")
+
+
+def _source(text: str) -> str:
+    """A rule's source in words: the seeds by their titles; the project's local defaults as the court's own rule."""
+    text = _LOCAL_DEFAULT.sub("；期限为本院规定", text)
+    for seed, title in SEED_NAMES.items():
+        text = text.replace(seed, title)
+    return re.sub(r"\s+(?=第)", "", text).replace("长垣法院", "长垣县法院").strip()
+
+
 def _event(code: str) -> str:
     if code.startswith("closed:"):
         return f"以“{code.removeprefix('closed:')}”方式结案"
+    if code in EVENT_NAMES:
+        return EVENT_NAMES[code]
     if (nt := node_type(code)) is not None:
         return f"录入“{nt.name}”节点"
-    return EVENT_NAMES.get(code, code)
+    return code
 
 
 def _period(r: Rule) -> str:
@@ -546,7 +589,7 @@ def _rule_row(r: Rule) -> dict[str, Any]:
         "paused": "是（中止、暂缓期间扣除）" if r.paused_by_stays else "否",
         "assignee": ROLE_NAMES.get(r.assignee, r.assignee) if r.laddered else "不提醒（仅记录日期）",
         "extendable": r.extendable,
-        "source": r.source,
+        "source": _source(r.source),
         "text": r.text,
     }
 
@@ -563,7 +606,7 @@ def _rule_set_view(rs: RuleSet, cases: int) -> dict[str, Any]:
             f"预警执行局长：届满前{ladder.warn_before_working_days}个工作日",
             "届满仍未完成：报告院长、纪检组长",
         ],
-        "ladder_source": ladder.source,
+        "ladder_source": _source(ladder.source),
         "stays": "、".join(_event(n).removeprefix("录入") for n in rs.stay_nodes),
         "resumes": "、".join(_event(n).removeprefix("录入") for n in rs.resume_nodes),
         "zhongben": [text for _, text in rs.zhongben.required] + [rs.zhongben.inquiry_missing, rs.zhongben.too_early],
