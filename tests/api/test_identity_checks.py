@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from db.models import Case, Party
 from tests.api.conftest import Api
 from tests.api.helpers import case_body
+from tests.api.test_portal import file_case
 
 APPLICANT = {"name": "张三", "phone": "13912345678", "eservice_consent": True}
 
@@ -114,3 +115,14 @@ async def test_the_console_filing_form_names_the_id_number_problem(api: Api) -> 
     assert r.status_code == 422
     assert "证件号码（居民身份证号码校验位错误" in r.text
     assert await _cases(api) == 0
+
+
+async def test_the_portal_login_takes_the_number_as_filing_stored_it(api: Api) -> None:
+    applicant = {**APPLICANT, "id_number": "11010519491231002X"}
+    case = await file_case(api, applicants=[applicant])
+
+    for typed in ("11010519491231002x", " 110105 19491231 002x ", "１１０１０５１９４９１２３１００２ｘ"):
+        r = await api.http.post("/api/portal/token", json=case.login(id_number=typed))
+        assert r.status_code == 200, (typed, r.text)
+    wrong = await api.http.post("/api/portal/token", json=case.login(id_number="110105194912310021"))
+    assert wrong.status_code == 401
