@@ -5,6 +5,7 @@ who decides is rule data (``RuleSet.deciders`` / ``decider_courts``), asked of `
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -192,3 +193,18 @@ async def inbox_items(session: AsyncSession, *, staff: Staff, include_done: bool
             )
         )
     return items
+
+
+async def requests_panel(session: AsyncSession, case: Case, staff: Staff) -> dict[str, object] | None:
+    """The case page's request forms (case_requests.html), for the case's handler while it is open: an extension
+    (months and reason) and a 终本 exception (reason), each keyed when drawn so a double submit asks once."""
+    if staff.id != case.handler_id or case.status != "open":
+        return None
+    rules = rule_set(case.rule_version)
+    pending = {r.kind for r in await queries.extensions_of_case(session, case_id=case.id) if r.status == "pending"}
+    return {
+        "max_months": rules.extendable.params["max_extension_months"],
+        "pending": pending,
+        "extension_key": str(uuid.uuid4()),
+        "zhongben_key": str(uuid.uuid4()),
+    }

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import messages as party_messages
 from api import security
 from api.access import ROLE_NAMES, require_role, visible_case
+from api.approvals import requests_panel
 from api.assignment import assign_case
 from api.deps import ClientAddress, SessionDep, SettingsDep, TemporalDep
 from api.documents import documents_panel
@@ -662,6 +663,7 @@ async def _case_page(
             for f in feedback
         ],
         "requests": await _requests(session, case),
+        "requests_panel": await requests_panel(session, case, staff),  # case_requests.html
         "refresh": REFRESH_SECONDS if _in_flight(case, nodes, messages, now) else None,
         "notice": NOTICES.get(notice or ""),
         "can_record": can_record,

@@ -1,0 +1,181 @@
+"""Approvals in Chromium, on a desktop (1366 px) and a phone (390 px) (issue 11 item 2): the handler asks for a longer
+term on the case page; the president finds it on the leaders' pages and in an SMS, decides it in place while a new
+request arrives without a reload (the note being typed stays); the decision reaches the handler (case page, inbox,
+SMS); the other court's president sees nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, Route, expect
+from sqlalchemy import select
+
+from db.demo import DEMO_PASSWORD
+from db.models import Case, Staff
+from tests.api.helpers import eventually
+from tests.browser.conftest import Console, login
+
+pytestmark = pytest.mark.browser
+SHOTS = Path("/tmp/shots/approvals")
+SHOTS.mkdir(parents=True, exist_ok=True)
+REASON = "被执行人名下房产正在网络拍卖，需延长执行期限"
+
+
+async def _mobile(console: Console, username: str) -> str:
+    async with console.sessions() as s:
+        staff = await s.scalar(select(Staff).where(Staff.username == username))
+        assert staff is not None and staff.mobile
+        return staff.mobile
+
+
+async def _number(console: Console, case_id: str) -> str:
+    async with console.sessions() as s:
+        case = await s.get(Case, case_id)
+        assert case is not None
+        return case.case_number
+
+
+async def _sms(console: Console, phone: str) -> list[str]:
+    return [text for to, text in console.phones.delivered if to == phone and "审批" in text]
+
+
+async def _as(console: Console, username: str, method: str, url: str, **kw: object) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=console.base_url, timeout=30) as http:
+        r = await http.post("/api/auth/token", data={"username": username, "password": DEMO_PASSWORD})
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return await http.request(method, url, headers=headers, **kw)  # type: ignore[arg-type]
+
+
+async def _fits(page: Page, width: int) -> None:
+    """Nothing wider than the screen."""
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+async def _switch(page: Page, username: str) -> None:
+    await page.context.clear_cookies()
+    await login(page, username)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_a_request_reaches_the_president_who_decides_and_the_handler_is_told(
+    page: Page, console: Console, width: int
+) -> None:
+    await page.set_viewport_size({"width": width, "height": 900})
+    case_id = await console.file_case()
+    number = await _number(console, case_id)
+
+    # The handler asks on the case page; the form shows it is submitting.
+    await login(page, "handler")
+    await page.goto(f"/cases/{case_id}")
+    forms = page.locator("#request-forms")
+    await forms.get_by_text("申请延长执行期限").click()
+    form = forms.locator("form[action$='/requests/extension']")
+    await form.locator("[name=months]").select_option("3")
+    await form.locator("[name=reason]").fill(REASON)
+    await page.screenshot(path=SHOTS / f"handler-request-form-{width}.png", full_page=True)
+    await forms.screenshot(path=SHOTS / f"handler-request-card-{width}.png")
+    await form.get_by_role("button", name="提交延长申请").click()
+    await expect(page.locator(".alert-ok")).to_contain_text("延长执行期限申请已提交")
+    await expect(page.locator("#requests")).to_contain_text("待审批")
+    await expect(forms).to_contain_text("已有待审批的延长申请")
+    await _fits(page, width)
+
+    # The president and vice president each get one SMS with the case number and what is asked, in words.
+    president_phone = await _mobile(console, "president")
+    [text] = await eventually(lambda: _sms(console, president_phone), lambda t: len(t) == 1, seconds=30)
+    assert number in text and "王承办" in text and "延长执行期限3个月" in text, text
+
+    # The president: the leaders' entry, the supervision page, then 待我审批.
+    await _switch(page, "president")
+    await page.get_by_role("link", name="督办与审批").click()
+    await expect(page.locator("h1")).to_have_text("督办与审批")
+    await expect(page.locator("#approvals")).to_contain_text(number)
+    await expect(page.locator("#count-approvals")).to_have_text("1")
+    await _fits(page, width)
+    await page.screenshot(path=SHOTS / f"president-supervision-{width}.png", full_page=True)
+    await page.locator("#approvals").get_by_role("link", name="进入审批").click()
+    card = page.locator(".approval", has_text=number)
+    await expect(card).to_contain_text("延长执行期限 3个月")
+    await expect(card).to_contain_text("王承办")
+    await expect(card).to_contain_text(REASON)
+    await expect(page.locator("#approvals-count")).to_have_text("1")
+
+    # While the president types a note, a second request arrives and joins the list without a reload.
+    await card.locator("[name=note]").fill("同意延长三个月，请抓紧处置")
+    second_id = await console.file_case()
+    second_number = await _number(console, second_id)
+    r = await _as(
+        console, "handler", "POST", f"/api/cases/{second_id}/extensions", json={"months": 2, "reason": "评估中"}
+    )
+    assert r.status_code == 201, r.text
+    await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # the page's poll, now
+    second = page.locator(".approval", has_text=second_number)
+    await expect(second).to_be_visible()
+    await expect(page.locator("#approvals-count")).to_have_text("2")
+    await expect(card.locator("[name=note]")).to_have_value("同意延长三个月，请抓紧处置")
+    await second.locator("[name=note]").fill("材料不全")
+    await _fits(page, width)
+    await page.screenshot(path=SHOTS / f"president-approvals-{width}.png", full_page=True)
+
+    # Approve: the buttons show it is submitting; the card turns into the decision; the other note stays.
+    async def slow(route: Route) -> None:
+        await asyncio.sleep(2.0)
+        await route.continue_()
+
+    decisions = re.compile(r"/approvals/[^/]+/decision$")
+    await page.route(decisions, slow)
+    await card.get_by_role("button", name="批准").click()
+    await expect(card.locator("button[value=approve]")).to_be_disabled()
+    await expect(card.locator("button[value=refuse]")).to_be_disabled()
+    await expect(card.locator(".approval-busy")).to_contain_text("正在批准，提交中")
+    done = page.locator(f".approval-done:has-text('{number}')")
+    await expect(done).to_contain_text("已批准")
+    await expect(done).to_contain_text("张院长")
+    await expect(done).to_contain_text("同意延长三个月，请抓紧处置")
+    await expect(done).to_contain_text("执行期限延长至")
+    await expect(second.locator("[name=note]")).to_have_value("材料不全")
+    await expect(page.locator("#approvals-count")).to_have_text("1")
+    await page.unroute(decisions)
+    await _fits(page, width)
+    await page.screenshot(path=SHOTS / f"president-decided-{width}.png", full_page=True)
+
+    # The handler: an SMS, the inbox item, the case page.
+    handler_phone = await _mobile(console, "handler")
+    [told] = await eventually(lambda: _sms(console, handler_phone), lambda t: len(t) == 1, seconds=30)
+    assert number in told and "延长执行期限申请已批准" in told and "张院长" in told, told
+    inbox = await _as(console, "handler", "GET", "/api/inbox")
+    [decision] = [i for i in inbox.json()["items"] if i["kind"] == "decision"]
+    assert (decision["case_number"], decision["status_name"], decision["note"]) == (
+        number,
+        "已批准",
+        "同意延长三个月，请抓紧处置",
+    )
+    await _switch(page, "handler")
+    await page.goto(f"/cases/{case_id}#requests")
+    await expect(page.locator("#requests")).to_contain_text("已批准")
+    await expect(page.locator("#requests")).to_contain_text("张院长")
+    await expect(page.locator("#nodes")).to_contain_text("执行期限延长3个月")
+    await page.locator("#requests").screenshot(path=SHOTS / f"handler-decided-{width}.png")
+
+    # The other court's president sees nothing of it.
+    await _switch(page, "president2")
+    await page.goto("/approvals")
+    await expect(page.locator(".approval-empty")).to_be_visible()
+    await expect(page.locator(".approval")).to_have_count(0)
+    await page.goto("/supervision")
+    await expect(page.locator("body")).not_to_contain_text(number)
+    await page.screenshot(path=SHOTS / f"other-president-{width}.png", full_page=True)
+
+
+async def test_a_handler_is_refused_the_supervision_page_and_sees_no_leaders_entry(
+    page: Page, console: Console
+) -> None:
+    await login(page, "handler")
+    await expect(page.get_by_role("link", name="督办与审批")).to_have_count(0)
+    r = await page.goto("/supervision")
+    assert r is not None and r.status == 403
+    await expect(page.locator("h1")).to_have_text("无权查看")
