@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from api import messages
 from api.access import visible_case
+from api.approvals import inbox_items as approval_items
 from api.deps import CurrentParty, CurrentStaff, FileStoreDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ERROR_RESPONSES, ErrorBody
 from api.messages import MessageCreated, MessageIn, MessageOut, MessagesOut, ReplyIn, Upload
@@ -255,6 +256,8 @@ async def inbox_page(request: Request, staff: PageStaff, session: SessionDep, al
             "me": pages._me(staff),
             "active": "inbox",
             "messages": waiting,
+            # requests waiting for my decision, decisions on mine (api/approvals.py; leader/_inbox_approvals.html)
+            "approvals": await approval_items(session, staff=staff, include_done=include),
             "rungs": [
                 {
                     "case_id": r.case_id,

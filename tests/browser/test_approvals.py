@@ -155,6 +155,12 @@ async def test_a_request_reaches_the_president_who_decides_and_the_handler_is_to
         "同意延长三个月，请抓紧处置",
     )
     await _switch(page, "handler")
+    await page.get_by_role("link", name="待办").click()
+    told_here = page.locator("#inbox-approvals li", has_text=number)
+    await expect(told_here).to_contain_text("审批结果：延长执行期限已批准")
+    await expect(told_here).to_contain_text("同意延长三个月，请抓紧处置")
+    await _fits(page, width)
+    await page.screenshot(path=SHOTS / f"handler-inbox-{width}.png", full_page=True)
     await page.goto(f"/cases/{case_id}#requests")
     await expect(page.locator("#requests")).to_contain_text("已批准")
     await expect(page.locator("#requests")).to_contain_text("张院长")
