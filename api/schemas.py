@@ -199,6 +199,7 @@ class NodeOut(BaseModel):
 class PartyOut(BaseModel):
     role: str
     name: str
+    id_type: str | None  # domain/identity.py ID_TYPES; "unknown": stored before numbers were checked
     phone_masked: str | None
     phone_flag: str | None
 

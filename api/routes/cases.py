@@ -72,6 +72,7 @@ async def get_case(case_id: str, staff: CurrentStaff, session: SessionDep) -> Ca
             PartyOut(
                 role=p.role,
                 name=p.name,
+                id_type=p.id_type,
                 phone_masked=mask_phone(p.phone) if p.phone else None,
                 phone_flag=p.phone_flag,
             )

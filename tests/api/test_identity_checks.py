@@ -78,6 +78,14 @@ async def test_good_numbers_are_stored_normalised_with_their_type(api: Api) -> N
         ("respondent", "credit_code", "91350100M000100Y43"),
         ("respondent", None, None),
     ]
+    case = (await api.as_("handler", "GET", f"/api/cases/{r.json()['case_id']}")).json()
+    assert [p["id_type"] for p in case["parties"]] == [
+        "resident_id",
+        "passport",
+        "residence_permit",
+        "credit_code",
+        None,
+    ]
 
 
 async def test_the_same_filing_with_the_x_typed_lower_case_is_the_same_filing(api: Api) -> None:
