@@ -137,8 +137,9 @@ async def create_user(session: AsyncSession, admin: Staff, data: NewUser) -> tup
         await session.flush()
         _audit(session, admin, user, "created", None, f"{data.role}@{court.code}")
         await session.commit()
-    except IntegrityError:
+    except IntegrityError:  # the same username created at the same moment
         await session.rollback()
+        await session.refresh(admin)  # the rollback expired it; the page drawn next reads its court
         raise Conflict(f"用户名“{username}”已被使用，请换一个 (username taken)", kind="UsernameTaken") from None
     await session.refresh(user)
     return user, password

@@ -525,8 +525,7 @@ async def calendar_form(request: Request, staff: PageStaff, session: SessionDep,
         except ValidationError:
             raise InvalidInput("日期过多或名称过长（每年最多366天，名称最多64字）", kind="InvalidInput") from None
         await calendar_routes.put_schedule(year, body, admin, session, client)
-    except YgError as e:
-        await session.rollback()
+    except YgError as e:  # refused before anything was written (put_schedule rolls back its own conflicts)
         return await _calendar_page(request, session, admin, year=year, form=form, error=e, status=e.status)
     return RedirectResponse(f"/admin/calendar?year={year}&notice=saved", status_code=303)
 

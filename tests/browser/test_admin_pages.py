@@ -19,10 +19,10 @@ from tests.browser.conftest import Console, login
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots/admin")
 WIDTHS = [1366, 390]
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 async def _shot(page: Page, name: str, width: int) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
     assert await page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} wider than the screen"
     await page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
 
