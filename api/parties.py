@@ -552,7 +552,7 @@ async def correct_party(
         setattr(party, field, value)
     if "phone" in new:
         party.phone_flag = flag
-    renew = "phone" in new and bool(party.query_code_hash) and party.role in ("applicant", "agent")
+    renew = "phone" in new and bool(party.query_code_hash)  # an applicant, an agent, a respondent served online
     if renew and guard.renews_query_codes(
         await queries.case_view(session, case=case, rules=rule_set(case.rule_version))
     ):

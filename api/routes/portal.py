@@ -56,7 +56,7 @@ async def my_case(me: CurrentParty, session: SessionDep) -> PortalCaseOut:
         handler_name=case.handler.name if case.handler else None,
         handler_office_phone=case.handler.office_phone if case.handler else None,
         you=PortalPartyOut(role=me.party.role, name=me.party.name),
-        parties=[PortalPartyOut(role=p.role, name=p.name) for p in case.parties],
+        parties=[PortalPartyOut(role=p.role, name=p.name) for p in case.parties if p.dismissed_at is None],
         nodes=[
             PortalNodeOut(
                 type=n.type,

@@ -131,7 +131,9 @@ async def test_dismissing_an_agent_sends_the_applicant_a_new_code_once_and_ends_
     assert new_login.status_code == 200, new_login.text
     assert agent_again.status_code == 401, agent_again.text
     fresh = {"Authorization": f"Bearer {new_login.json()['access_token']}"}
-    assert (await api.http.get("/api/portal/case", headers=fresh)).status_code == 200
+    mine = await api.http.get("/api/portal/case", headers=fresh)
+    assert mine.status_code == 200, mine.text
+    assert {p["role"] for p in mine.json()["parties"]} == {"applicant", "respondent"}  # the agent no longer listed
     audit = (await api.as_("clerk", "GET", f"/api/cases/{case.id}/party-changes")).json()["items"]
     assert [(c["kind"], c["by"], c["codes_sent"]) for c in audit] == [
         ("agent_added", "handler", 1),
