@@ -88,21 +88,20 @@ async def test_an_unknown_court_is_404(api: Api) -> None:
 
 async def test_the_console_form_saves_for_the_admin_and_refuses_a_cross_site_post(api: Api) -> None:
     token = (await api.login("admin"))["Authorization"].removeprefix("Bearer ")
-    cookies = {"yg_token": token}
-    form = (await api.http.get("/admin/court-information", cookies=cookies)).text
+    api.http.cookies.set("yg_token", token)  # the console's cookie
+    form = (await api.http.get("/admin/court-information")).text
     assert "本院公开信息" in form and "昆明市五华区人民法院" in form
 
     texts = {"guide": "指南", "fees": "收费", "risk": "风险", "hotline": "电话", "mailbox": "信箱"}
-    cross = await api.http.post(
-        "/admin/court-information", data=texts, cookies=cookies, headers={"Origin": "http://evil.test"}
-    )
+    cross = await api.http.post("/admin/court-information", data=texts, headers={"Origin": "http://evil.test"})
     assert cross.status_code == 403
-    saved = await api.http.post("/admin/court-information", data=texts, cookies=cookies)
+    saved = await api.http.post("/admin/court-information", data=texts)
     assert saved.status_code == 303 and saved.headers["location"] == "/admin/court-information?saved=1"
     assert _sections((await api.http.get("/api/courts/YN0102/information")).json()) == texts
 
     clerk = (await api.login("clerk"))["Authorization"].removeprefix("Bearer ")
-    refused = await api.http.get("/admin/court-information", cookies={"yg_token": clerk})
+    api.http.cookies.set("yg_token", clerk)
+    refused = await api.http.get("/admin/court-information")
     assert refused.status_code == 404 and "信息技术管理员" in refused.text
 
 

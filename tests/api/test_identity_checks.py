@@ -118,7 +118,8 @@ async def test_the_console_filing_form_names_the_id_number_problem(api: Api) -> 
         "respondent_id_number": "91350100M000100Y43",
     }
 
-    r = await api.http.post("/cases", data=form, cookies={"yg_token": token})
+    api.http.cookies.set("yg_token", token)  # the console's cookie
+    r = await api.http.post("/cases", data=form)
 
     assert r.status_code == 422
     assert "证件号码（居民身份证号码校验位错误" in r.text
