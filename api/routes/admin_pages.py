@@ -337,6 +337,8 @@ class CourtRow:
     level: str
     case_prefix: str
     depth: int
+    kept: bool  # this admin's court or one below it
+    mine: bool
     active_users: int
     all_users: int
     open_cases: int
@@ -347,25 +349,28 @@ async def courts_page(request: Request, staff: PageStaff, session: SessionDep) -
     admin = _admin_or_page(request, staff)
     if isinstance(admin, Response):
         return admin
-    courts = await accounts.courts_kept(session, admin)
+    # The whole tree (public: GET /api/courts); users and open cases of the courts this admin keeps only.
+    courts = sorted(await queries.courts(session), key=lambda c: c.path)
+    kept = {c.code for c in await accounts.courts_kept(session, admin)}
     counts = await accounts.users_per_court(session, admin)
     open_cases = dict(
         (
             await session.execute(
                 select(Case.court_code, func.count())
-                .where(Case.court_code.in_([c.code for c in courts]), Case.status != "closed")
+                .where(Case.court_code.in_(kept), Case.status != "closed")
                 .group_by(Case.court_code)
             )
         ).all()
     )
-    base = admin.court.path.count("/")
     rows = [
         CourtRow(
             code=c.code,
             name=c.name,
             level=LEVEL_NAMES.get(c.level, c.level),
             case_prefix=c.case_prefix,
-            depth=c.path.count("/") - base,
+            depth=c.path.count("/") - 2,
+            kept=c.code in kept,
+            mine=c.code == admin.court_code,
             active_users=counts.get(c.code, (0, 0))[0],
             all_users=counts.get(c.code, (0, 0))[1],
             open_cases=open_cases.get(c.code, 0),

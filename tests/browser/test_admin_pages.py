@@ -88,6 +88,9 @@ async def test_an_admin_keeps_users_reads_rules_stuck_cases_and_a_history(
     tree = page.locator(".court-tree")
     await expect(tree).to_contain_text("五华区人民法院")
     await expect(tree.locator("tr", has_text="五华区人民法院")).to_contain_text("基层人民法院")
+    await expect(tree.locator("tr", has_text="五华区人民法院")).to_contain_text("本院")
+    await expect(tree.locator("tr", has_text="五华区人民法院")).to_contain_text("9（共10）")
+    await expect(tree.locator("tr", has_text="云南省高级人民法院")).to_contain_text("高级人民法院")
     await _shot(page, "courts", width)
 
     # the rules, read-only, in Chinese with their sources
