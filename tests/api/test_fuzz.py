@@ -50,6 +50,8 @@ def role_for(path: str) -> str:
         return "admin"
     if "/information" in path:  # a court's information page: its administrator writes it
         return "admin"
+    if path.startswith("/codec/"):  # the Temporal UI's codec server: administrators
+        return "admin"
     if path.endswith("/decision"):
         return "president" if "/extensions/" in path else "bureau_chief"
     if path.endswith("/assignment"):
