@@ -10,9 +10,12 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from db.demo import DEMO_PASSWORD
 from db.models import Staff
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, eventually
+from tests.api.test_portal import file_case
+from tests.api.test_portal import login as party_login
 from tests.conftest import PhonesOutbox
 
 REASON = "被执行人名下房产正在网络拍卖，需延长执行期限"
@@ -90,7 +93,8 @@ async def test_extension_request_reaches_its_approvers_and_the_decision_reaches_
             "王承办",
         )
     # Nobody else: the bureau chief (another kind), the handler, the other court's president, the high court.
-    for user in ("bureau_chief", "handler", "discipline", "president2", "vice_president2", "high_admin"):
+    others = ("bureau_chief", "handler", "discipline", "president2", "vice_president2", "high_admin", "mid_president")
+    for user in others:
         assert await _approvals(api, user) == [], user
         assert await _inbox(api, user, "approval") == [], user
 
@@ -105,6 +109,11 @@ async def test_extension_request_reaches_its_approvers_and_the_decision_reaches_
     decision = {"approve": True, "note": "同意延长三个月"}
     assert_error(
         await api.as_("president2", "POST", f"/api/approvals/{request_id}/decision", json=decision), 404, "CaseNotFound"
+    )
+    assert_error(  # the president of the court above sees the case, but decides only its own court's requests
+        await api.as_("mid_president", "POST", f"/api/approvals/{request_id}/decision", json=decision),
+        403,
+        "OtherCourt",
     )
     assert_error(
         await api.as_("bureau_chief", "POST", f"/api/approvals/{request_id}/decision", json=decision),
@@ -198,3 +207,30 @@ async def test_unknown_approval_and_bad_body_change_nothing(api: Api) -> None:
         assert_error(r, 422, "InvalidInput")
     [item] = await _approvals(api, "president")
     assert item["approval_id"] == request_id
+
+
+async def _page(api: Api, username: str, url: str) -> httpx.Response:
+    """A console page as the user sees it (the login form's cookie)."""
+    api.http.cookies.clear()
+    r = await api.http.post("/login", data={"username": username, "password": DEMO_PASSWORD, "next": "/"})
+    assert r.status_code == 303, r.text
+    return await api.http.get(url)
+
+
+async def test_the_discipline_head_sees_complaints_on_the_supervision_page_and_a_handler_is_refused(api: Api) -> None:
+    case = await file_case(api)
+    r = await api.http.post(
+        "/api/portal/messages",
+        json={"kind": "complaint", "text": "承办人长期不回复"},
+        headers=await party_login(api, case),
+    )
+    assert r.status_code == 201, r.text
+    page = await _page(api, "discipline", "/supervision")
+    assert page.status_code == 200, page.text
+    complaints = page.text.split('id="complaints"', 1)[1].split("</section>", 1)[0]
+    assert case.number in complaints and "投诉" in complaints, complaints
+    assert "承办人长期不回复" not in page.text  # the text is read on the case page, not listed here
+    president = await _page(api, "president", "/supervision")
+    assert president.status_code == 200 and 'id="complaints"' not in president.text
+    refused = await _page(api, "handler", "/supervision")
+    assert refused.status_code == 403 and "无权查看" in refused.text

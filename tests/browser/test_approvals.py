@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,8 @@ from sqlalchemy import select
 
 from db.demo import DEMO_PASSWORD
 from db.models import Case, Staff
-from tests.api.helpers import eventually
+from domain.clock import BEIJING
+from tests.api.helpers import case_body, eventually
 from tests.browser.conftest import Console, login
 
 pytestmark = pytest.mark.browser
@@ -185,3 +187,49 @@ async def test_a_handler_is_refused_the_supervision_page_and_sees_no_leaders_ent
     r = await page.goto("/supervision")
     assert r is not None and r.status == 403
     await expect(page.locator("h1")).to_have_text("无权查看")
+
+
+async def _until_overdue(page: Page, url: str) -> None:
+    """The supervision page once visibility lists the overdue cases (search attributes arrive a moment later)."""
+    for _ in range(60):
+        await page.goto(url)
+        if await page.locator("#count-overdue").inner_text() != "0":
+            return
+        await asyncio.sleep(0.5)
+    raise AssertionError("no overdue deadline reached the supervision page")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_supervision_counts_overdue_deadlines_per_handler_and_per_court(
+    page: Page, console: Console, width: int
+) -> None:
+    await page.set_viewport_size({"width": width, "height": 900})
+    filed_on = (datetime.now(BEIJING).date() - timedelta(days=40)).isoformat()
+    first = await _number(console, await console.file_case(filed_on=filed_on))
+    body = case_body(court_code="YN0103", handler="handler2", clerk="clerk2", filed_on=filed_on)
+    body["case_number"] = body["case_number"].replace("云0102", "云0103")
+    r = await _as(console, "registrar2", "POST", "/api/cases", json=body)
+    assert r.status_code == 201, r.text
+
+    # The basic court's president: its own court only, the overdue property investigation escalated to them.
+    await login(page, "president")
+    await _until_overdue(page, "/supervision")
+    await expect(page.locator("#per-handler")).to_contain_text("王承办")
+    await expect(page.locator("#deadlines")).to_contain_text(first)
+    await expect(page.locator("#deadlines")).to_contain_text("已超期")
+    await expect(page.locator("#deadlines")).not_to_contain_text(body["case_number"])
+    await expect(page.locator("#escalations")).to_contain_text(first)
+    await expect(page.locator("#per-court")).to_have_count(0)
+    await _fits(page, width)
+    await page.screenshot(path=SHOTS / f"supervision-basic-{width}.png", full_page=True)
+
+    # The intermediate court's president: both basic courts below it, counted per court; nothing to approve.
+    await _switch(page, "mid_president")
+    await _until_overdue(page, "/supervision")
+    per_court = page.locator("#per-court")
+    await expect(per_court).to_contain_text("昆明市五华区人民法院")
+    await expect(per_court).to_contain_text("昆明市盘龙区人民法院")
+    await expect(page.locator("#deadlines")).to_contain_text(body["case_number"])
+    await expect(page.locator("#count-approvals")).to_have_text("0")
+    await _fits(page, width)
+    await page.screenshot(path=SHOTS / f"supervision-intermediate-{width}.png", full_page=True)
