@@ -61,7 +61,7 @@ async def _sms_to(api: Api, number: str, needle: str, *, count: int = 1) -> list
     async def probe() -> list[str]:
         return [t for t in _texts_to(api, number) if needle in t]
 
-    return await eventually(probe, lambda got: len(got) >= count, seconds=20)
+    return await eventually(probe, lambda got: len(got) >= count, seconds=60)
 
 
 async def _inbox(api: Api, username: str, **params: Any) -> list[dict[str, Any]]:
@@ -96,7 +96,7 @@ async def test_a_message_reaches_the_handler_s_inbox_and_phone_and_opens_the_rep
     [sms] = await _sms_to(api, await _mobile(api, "handler"), "当事人留言")
     assert case.number in sms and "3个工作日" in sms
     assert "小汽车" not in sms  # the text is read in the console, never in an SMS
-    ob = await eventually(lambda: _obligation(api, case, f"message:{message_id}"), lambda o: o is not None)
+    ob = await eventually(lambda: _obligation(api, case, f"message:{message_id}"), lambda o: o is not None, seconds=30)
     assert ob is not None and ob["status"] == "open" and ob["rule"] == "message"
     # The message's SMS is the handler's first reminder: no second "督办" SMS about the same message.
     await asyncio.sleep(0.5)
@@ -111,7 +111,7 @@ async def test_a_reply_tells_the_party_by_sms_and_meets_the_obligation(api: Api)
     case = await file_case(api)
     party = await login(api, case)
     message_id = (await _write(api, party, {"kind": "message", "text": "请问何时扣划存款？"})).json()["message_id"]
-    await eventually(lambda: _obligation(api, case, f"message:{message_id}"), lambda o: o is not None)
+    await eventually(lambda: _obligation(api, case, f"message:{message_id}"), lambda o: o is not None, seconds=30)
 
     url = f"/api/cases/{case.id}/messages/{message_id}/reply"
     clerk = await api.as_("clerk", "POST", url, json={"text": "本周内扣划。"})
@@ -123,7 +123,9 @@ async def test_a_reply_tells_the_party_by_sms_and_meets_the_obligation(api: Api)
     [sms] = await _sms_to(api, case.phone, "已有答复")
     assert case.number in sms and "扣划" not in sms
     ob = await eventually(
-        lambda: _obligation(api, case, f"message:{message_id}"), lambda o: o is not None and o["status"] == "met"
+        lambda: _obligation(api, case, f"message:{message_id}"),
+        lambda o: o is not None and o["status"] == "met",
+        seconds=30,
     )
     assert ob is not None and ob["status"] == "met"
     assert not [i for i in await _inbox(api, "handler") if i.get("message_id") == message_id]
@@ -312,7 +314,7 @@ async def test_a_message_written_while_temporal_is_down_is_finished_by_its_retry
         await asyncio.sleep(0.5)
     assert r.status_code == 200, r.text
     message_id = r.json()["message_id"]
-    ob = await eventually(lambda: _obligation(api, case, f"message:{message_id}"), lambda o: o is not None)
+    ob = await eventually(lambda: _obligation(api, case, f"message:{message_id}"), lambda o: o is not None, seconds=30)
     assert ob is not None
     await _sms_to(api, await _mobile(api, "handler"), case.number)
     async with api.sessions() as s:
@@ -375,7 +377,7 @@ async def test_the_case_history_names_the_message_and_its_reply_but_never_their_
         r = await api.as_("admin", "GET", f"/api/cases/{case.id}/history")
         return " ".join(e["summary"] for run in r.json()["runs"] for e in run["events"])
 
-    text = await eventually(history, lambda t: "答复短信" in t and "留言、投诉短信" in t, seconds=20)
+    text = await eventually(history, lambda t: "答复短信" in t and "留言、投诉短信" in t, seconds=60)
     assert f"案件事件：当事人留言（message:{message_id}）" in text
     assert f"案件事件：答复留言或投诉（reply:{message_id}）" in text
     assert "6222000011112222" not in text and "卡号" not in text

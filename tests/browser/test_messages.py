@@ -34,7 +34,7 @@ async def _applicant(console: Console, case_id: str) -> tuple[str, str, str, str
     async def code() -> list[str]:
         return [m[1] for to, text in console.phones.delivered if to == phone and (m := QUERY_CODE.search(text))]
 
-    codes = await eventually(code, lambda c: len(c) >= 1, seconds=30)
+    codes = await eventually(code, lambda c: len(c) >= 1, seconds=60)
     return number, id_number, phone, codes[0]
 
 
@@ -117,7 +117,7 @@ async def test_a_message_with_a_photo_is_answered_by_the_handler_and_read_by_the
     async def told() -> list[str]:
         return [text for to, text in console.phones.delivered if to == phone and "已有答复" in text]
 
-    assert len(await eventually(told, lambda t: len(t) == 1, seconds=20)) == 1
+    assert len(await eventually(told, lambda t: len(t) == 1, seconds=60)) == 1
 
     await party.reload()
     await expect(mine.locator(".p-reply")).to_contain_text("将于本周内前往查封该车辆")

@@ -69,23 +69,23 @@ async def test_an_unanswered_message_escalates_after_three_working_days(
     message_id = await _write(world, case_id, "message", "请问案件进展如何？")
     ob_id = f"message:{message_id}"
     deadline = _due(now)
-    row = (await eventually(lambda: obligations(world, case_id), lambda o: ob_id in o))[ob_id]
+    row = (await eventually(lambda: obligations(world, case_id), lambda o: ob_id in o, seconds=30))[ob_id]
     assert row.due_at == deadline and row.status == "open"
     # Its own SMS told the handler: the ladder sends no second "opened" reminder.
     assert await rungs(world, case_id, ob_id) == []
 
     await sleep_until(time_env, deadline - timedelta(minutes=5))
-    fired = await eventually(lambda: rungs(world, case_id, ob_id), lambda r: len(r) == 2)
+    fired = await eventually(lambda: rungs(world, case_id, ob_id), lambda r: len(r) == 2, seconds=30)
     assert fired == [("remind_due", "handler"), ("warn", "bureau_chief")]
     await sleep_until(time_env, deadline + timedelta(hours=2))
 
-    fired = await eventually(lambda: rungs(world, case_id, ob_id), lambda r: len(r) == 4)
+    fired = await eventually(lambda: rungs(world, case_id, ob_id), lambda r: len(r) == 4, seconds=30)
     assert fired[2:] == [("escalate", "president"), ("escalate", "discipline")]
     escalations = [m.body for m in await world.sms(case_id, to="staff:") if "答复当事人留言" in m.body]
     assert sum("已超期" in body for body in escalations) == 2
     # Answered late: the clock is met and the lateness recorded.
     await _reply(world, case_id, message_id, "handler", "已冻结被执行人存款，正在扣划。")
-    met = await eventually(lambda: obligations(world, case_id), lambda o: o[ob_id].status == "met")
+    met = await eventually(lambda: obligations(world, case_id), lambda o: o[ob_id].status == "met", seconds=30)
     assert met[ob_id].late is True
     replies = [m for m in await world.sms(case_id) if m.reason == f"reply:{message_id}"]
     assert len(replies) == 1 and "已有答复" in replies[0].body
@@ -99,12 +99,12 @@ async def test_a_complaint_answered_in_time_reaches_no_leader(
     case_id = handle_case(await world.file(now.astimezone(BEIJING).date()))
     complaint_id = await _write(world, case_id, "complaint", "承办人态度恶劣。")
     ob_id = f"complaint:{complaint_id}"
-    await eventually(lambda: obligations(world, case_id), lambda o: ob_id in o)
+    await eventually(lambda: obligations(world, case_id), lambda o: ob_id in o, seconds=30)
 
     await time_env.sleep(timedelta(hours=20))
     await _reply(world, case_id, complaint_id, "discipline", "已核实并约谈承办人。")
 
-    met = await eventually(lambda: obligations(world, case_id), lambda o: o[ob_id].status == "met")
+    met = await eventually(lambda: obligations(world, case_id), lambda o: o[ob_id].status == "met", seconds=30)
     assert met[ob_id].late is False
     await sleep_until(time_env, _due(now) + timedelta(days=3))
     assert await rungs(world, case_id, ob_id) == []  # met before any rung: no one was chased
