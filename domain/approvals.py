@@ -57,3 +57,12 @@ def decision_message(court_name: str, *, case_number: str, kind: str, approved: 
         f"【{court_name}】您在{case_number}案件提出的{kind_name(kind)}申请{outcome}，审批人{decider}。"
         "审批意见请登录执行案件工作台查看。"
     )
+
+
+def reason_name(reason: str) -> str | None:
+    """An outbox reason of ours in words (issue 11 item 5: never ``request:<id>``); None for another's."""
+    if reason.startswith(REQUEST_REASON):
+        return "审批申请（通知审批人）"
+    if reason.startswith(DECISION_REASON):
+        return "审批结果（通知承办人）"
+    return None

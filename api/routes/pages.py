@@ -36,6 +36,7 @@ from api.security import issue_token, staff_of_token
 from db import queries
 from db.models import Case, Court, Node, ObligationRow, Party, SmsMessage, Staff
 from domain import guard
+from domain.approvals import reason_name as approval_reason_name
 from domain.clock import BEIJING, beijing_date, format_beijing, format_day
 from domain.errors import Forbidden, InvalidInput, NotAuthenticated, TooManyAttempts, YgError
 from domain.identity import ID_TYPE_LABELS
@@ -450,6 +451,8 @@ class NodeRow:
 
 def _reason(reason: str, node_names: Mapping[str, str], complaints: Collection[str] = ()) -> str:
     if (said := party_messages.reason_name(reason, complaints)) is not None:  # 当事人留言/投诉, 留言/投诉答复
+        return said
+    if (said := approval_reason_name(reason)) is not None:  # api/approvals.py: a request, its decision
         return said
     if reason == "filed":
         return "立案通知"

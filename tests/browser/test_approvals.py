@@ -167,6 +167,10 @@ async def test_a_request_reaches_the_president_who_decides_and_the_handler_is_to
     await expect(page.locator("#requests")).to_contain_text("已批准")
     await expect(page.locator("#requests")).to_contain_text("张院长")
     await expect(page.locator("#nodes")).to_contain_text("执行期限延长3个月")
+    # The staff SMS of the case say what they were for, in words.
+    await expect(page.locator("body")).to_contain_text("审批申请（通知审批人）")
+    await expect(page.locator("body")).to_contain_text("审批结果（通知承办人）")
+    await expect(page.locator("body")).not_to_contain_text("decision:")
     await page.locator("#requests").screenshot(path=SHOTS / f"handler-decided-{width}.png")
 
     # The other court's president sees nothing of it.
