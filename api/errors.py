@@ -102,6 +102,7 @@ FIELD_LABELS = {
     "day": "日期",
     "year": "年份",
     "case_id": "案件编号",
+    "approval_id": "审批申请编号",
     "Idempotency-Key": "幂等键",
 }
 

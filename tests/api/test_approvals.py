@@ -199,6 +199,9 @@ async def test_unknown_approval_and_bad_body_change_nothing(api: Api) -> None:
         404,
         "ApprovalNotFound",
     )
+    too_long = await api.as_("president", "POST", f"/api/approvals/{'x' * 65}/decision", json={"approve": True})
+    assert_error(too_long, 422, "InvalidInput")
+    assert "审批申请编号" in too_long.json()["detail"], too_long.json()
     case_id, _ = await _file(api)
     r = await api.as_("handler", "POST", f"/api/cases/{case_id}/extensions", json={"months": 2, "reason": REASON})
     request_id = r.json()["id"]
