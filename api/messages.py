@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -120,9 +120,29 @@ def shows_clock(staff: Staff, rule: str) -> bool:
     return rule != "complaint" or staff.role in SUPERVISORS
 
 
-async def hidden_reasons(session: AsyncSession, *, staff: Staff, cases: Sequence[Case]) -> set[str]:
-    """The outbox reasons of the complaints' SMS of these cases that this staff member may not read."""
-    return await complaint_reasons(session, case_ids=[c.id for c in cases if not reads_complaints(staff, c)])
+async def hidden_sms(session: AsyncSession, *, staff: Staff, cases: Sequence[Case]) -> set[int]:
+    """The outbox rows of these cases this staff member may not read: a complaint's alert and reply (the discipline
+    head's alone), and the ladder's SMS about a complaint's reply clock (the leaders' alone) — each row, so that a
+    rung batch's other SMS stay."""
+    unread = [c.id for c in cases if not reads_complaints(staff, c)]
+    reasons = await complaint_reasons(session, case_ids=unread)
+    hidden: set[int] = set()
+    if reasons:
+        rows = await session.scalars(
+            select(SmsMessage.id).where(SmsMessage.case_id.in_(unread), SmsMessage.reason.in_(reasons))
+        )
+        hidden |= set(rows)
+    if unread and not shows_clock(staff, "complaint"):
+        subjects = {rule_set(c.rule_version).rule("complaint").subject for c in cases if c.id in unread}
+        rows = await session.scalars(
+            select(SmsMessage.id).where(
+                SmsMessage.case_id.in_(unread),
+                SmsMessage.recipient.startswith("staff:"),
+                or_(*[SmsMessage.body.contains(subject) for subject in subjects]),
+            )
+        )
+        hidden |= set(rows)
+    return hidden
 
 
 async def complaint_reasons(session: AsyncSession, *, case_ids: Sequence[str]) -> set[str]:

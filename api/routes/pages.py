@@ -596,9 +596,9 @@ async def _case_page(
     status: int = 200,
 ) -> HTMLResponse:
     nodes = await queries.nodes_of_case(session, case_id=case.id)
-    hidden = await party_messages.hidden_reasons(session, staff=staff, cases=[case])  # complaints: discipline only
+    hidden = await party_messages.hidden_sms(session, staff=staff, cases=[case])  # complaints: discipline only
     complaints = await party_messages.complaint_reasons(session, case_ids=[case.id])
-    messages = [m for m in await queries.sms_of_case(session, case_id=case.id) if m.reason not in hidden]
+    messages = [m for m in await queries.sms_of_case(session, case_id=case.id) if m.id not in hidden]
     node_names = {n.id: nt.name if (nt := node_type(n.type)) else n.type for n in nodes}
     feedback = await queries.feedback_of_case(session, case_id=case.id)
     staff_names = await _staff_names(
@@ -829,9 +829,9 @@ async def _outbox(session: AsyncSession, *, court_path: str, limit: int, staff: 
     messages = [(m, c) for m, c in rows]
     cases = list({c.id: c for _, c in messages}.values())
     complaints = await party_messages.complaint_reasons(session, case_ids=[c.id for c in cases])
-    if staff is not None and complaints:
-        hidden = await party_messages.hidden_reasons(session, staff=staff, cases=cases)
-        messages = [(m, c) for m, c in messages if m.reason not in hidden]
+    if staff is not None:
+        hidden = await party_messages.hidden_sms(session, staff=staff, cases=cases)
+        messages = [(m, c) for m, c in messages if m.id not in hidden]
     node_ids = {m.reason.removeprefix("node:") for m, _ in messages if m.reason.startswith("node:")}
     party_ids = {
         int(ident)

@@ -23,7 +23,7 @@ async def list_sms(
     case_id: Annotated[Text, Query(max_length=64, description="案件编号")], staff: CurrentStaff, session: SessionDep
 ) -> list[SmsOut]:
     case = await visible_case(session, staff, case_id)
-    hidden = await messages.hidden_reasons(session, staff=staff, cases=[case])  # complaints: discipline only
+    hidden = await messages.hidden_sms(session, staff=staff, cases=[case])  # complaints: discipline only
     return [
         SmsOut(
             reason=m.reason,
@@ -36,5 +36,5 @@ async def list_sms(
             sent_at=m.sent_at,
         )
         for m in await queries.sms_of_case(session, case_id=case.id)
-        if m.reason not in hidden
+        if m.id not in hidden
     ]

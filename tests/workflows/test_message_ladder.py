@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from api import messages
 from api.messages import MessageIn, ReplyIn
 from api.portal_auth import PortalUser
+from api.routes.sms import list_sms
 from db import queries
 from db.models import Party, Staff
 from domain.calendar import Calendar
@@ -113,3 +114,39 @@ async def test_a_complaint_answered_in_time_reaches_no_leader(
         discipline = await s.scalar(select(Staff).where(Staff.username == "discipline"))
     assert discipline is not None
     assert [m.recipient for m in alerts] == [f"staff:{discipline.id}"]  # the discipline head alone, not the handler
+
+
+async def _sms_seen_by(world: World, case_id: str, username: str) -> list[str]:
+    """The case's SMS as GET /api/sms shows them to this staff member (the route's own function)."""
+    async with world.sessions() as s:
+        staff = await s.scalar(select(Staff).where(Staff.username == username))
+        assert staff is not None
+        return [m.body for m in await list_sms(case_id, staff, s)]
+
+
+async def test_an_unanswered_complaint_climbs_to_the_leaders_and_the_handler_reads_of_it_nowhere(
+    time_env: WorkflowEnvironment, make_world: WorldFactory
+) -> None:
+    world = await make_world(time_env.client)
+    now = await time_env.get_current_time()
+    case_id = handle_case(await world.file(now.astimezone(BEIJING).date()))
+    complaint_id = await _write(world, case_id, "complaint", "承办人索要好处费。")
+    ob_id = f"complaint:{complaint_id}"
+    await eventually(lambda: obligations(world, case_id), lambda o: ob_id in o, seconds=30)
+
+    await sleep_until(time_env, _due(now) + timedelta(hours=2))
+
+    fired = await eventually(lambda: rungs(world, case_id, ob_id), lambda r: len(r) == 4, seconds=30)
+    assert fired == [
+        ("remind_due", "discipline"),
+        ("warn", "bureau_chief"),
+        ("escalate", "president"),
+        ("escalate", "discipline"),
+    ]
+    handler_reads = " ".join(await _sms_seen_by(world, case_id, "handler"))
+    assert "投诉" not in handler_reads  # neither the alert nor the ladder's SMS about it
+    chief_reads = await _sms_seen_by(world, case_id, "bureau_chief")
+    assert any("答复当事人投诉" in body for body in chief_reads)  # the ladder reaches the leaders
+    assert not any("当事人投诉，请于" in body for body in chief_reads)  # the complaint itself: discipline only
+    discipline_reads = await _sms_seen_by(world, case_id, "discipline")
+    assert any("当事人投诉，请于" in body for body in discipline_reads)
