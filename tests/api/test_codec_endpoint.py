@@ -3,16 +3,20 @@ payloads core/codec.py sealed; anyone else is refused, and browsers only from th
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
 
 import pytest
 from temporalio.api.common.v1 import Payload
+from temporalio.testing import WorkflowEnvironment
 
 from core.codec import ENCODING, EncryptionCodec
 from core.settings import DEV_PAYLOAD_KEY
 from tests.api.conftest import Api
+from tests.api.helpers import case_body, serve
+from tests.conftest import TEMPORAL
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 UI = "http://127.0.0.1:8233"  # the default YG_TEMPORAL_UI_URL
@@ -135,3 +139,36 @@ async def test_bad_bodies_are_a_clear_4xx(api: Api) -> None:
         "/codec/decode", content=b'{"payloads": []}', headers={**headers, "Content-Type": "text/plain"}
     )
     assert r.status_code == 422 and r.json()["error"] == "UnsupportedMediaType"
+
+
+@sqlite_only
+async def test_the_temporal_cli_reads_a_case_history_decoded_through_the_endpoint(
+    api: Api, dev_env: WorkflowEnvironment
+) -> None:
+    """The real `temporal` CLI with --codec-endpoint and --codec-auth: the filing's input, sealed in the history, is
+    shown in clear (the protocol as Temporal's own client speaks it); without the token it is not."""
+    r = await api.as_("registrar", "POST", "/api/cases", json=case_body())
+    assert r.status_code == 201, r.text
+    workflow_id, number = f"case-{r.json()['case_id']}", r.json()["case_number"]
+    token = (await api.login("admin"))["Authorization"]
+    target = dev_env.client.service_client.config.target_host
+
+    async def show(*codec: str) -> str:
+        proc = await asyncio.create_subprocess_exec(
+            TEMPORAL, "workflow", "show", "-w", workflow_id, "--address", target, "-o", "json", *codec,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        return out.decode() + err.decode()
+
+    async with serve(api.app) as port:
+        endpoint = f"http://127.0.0.1:{port}/codec"
+        decoded = await show("--codec-endpoint", endpoint, "--codec-auth", token)
+        refused = await show("--codec-endpoint", endpoint)
+    started = json.loads(decoded)["events"][0]["workflowExecutionStartedEventAttributes"]
+    [case_input] = started["input"]["payloads"]
+    assert base64.b64decode(case_input["metadata"]["encoding"]) == b"json/plain"
+    assert json.loads(base64.b64decode(case_input["data"]))["case_number"] == number
+    assert _b64(ENCODING) not in decoded  # every payload of the history was opened
+    assert _b64(ENCODING) in refused or refused.startswith("Error")  # without the token: sealed, or nothing shown
+    assert number not in refused
