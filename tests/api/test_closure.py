@@ -90,7 +90,7 @@ async def test_approving_a_zhongben_exception_with_a_note_keeps_the_unmet_condit
     assert "未满足的条件" in section and "审批意见" in section
     for condition in waived:
         assert f"<li>{condition}</li>" in section
-    assert f"<td>{note}</td>" in section  # the note in its own column, not in the conditions' list
+    assert f'<td data-label="审批意见">{note}</td>' in section  # the note in its own column, not the conditions' list
 
 
 async def test_the_follow_up_inquiry_is_recorded_on_the_closed_zhongben_case_until_it_is_restored(api: Api) -> None:
