@@ -6,12 +6,13 @@ high court's administrator enters a future year's holiday schedule; others are r
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from db.models import CalendarAlert
 from domain.calendar import PUBLISHED_LAST_YEAR
 from domain.clock import BEIJING
 from tests.browser.conftest import Console, login
@@ -128,6 +129,13 @@ async def test_an_admin_keeps_users_reads_rules_stuck_cases_and_a_history(
     await _shot(page, "history", width)
 
 
+async def _alert(console: Console, year: int) -> None:
+    """A deadline needed ``year`` without its schedule (as the schedule_periods activity records it)."""
+    async with console.sessions() as s:
+        s.add(CalendarAlert(year=year, first_seen_at=datetime.now(UTC)))
+        await s.commit()
+
+
 async def _case_number(page: Page, case_id: str) -> str:
     await page.goto(f"/cases/{case_id}")
     number = (await page.locator("h1").first.inner_text()).strip()
@@ -139,8 +147,13 @@ async def _case_number(page: Page, case_id: str) -> str:
 async def test_the_high_court_admin_enters_a_future_years_schedule(page: Page, console: Console, width: int) -> None:
     await page.set_viewport_size({"width": width, "height": 900})
     year = PUBLISHED_LAST_YEAR + 1
+    await _alert(console, year)
     await login(page, "high_admin")
-    await page.goto("/admin/calendar")
+    await page.get_by_role("link", name="系统管理").click()
+    await expect(page.locator("main")).to_contain_text(f"有案件期限用到了 {year} 年")
+    await _shot(page, "overview-alert", width)
+    await page.get_by_role("link", name=f"录入{year}年节假日安排").click()
+    await expect(page.locator("#alerts")).to_contain_text(f"{year}年节假日安排尚未录入")
     await expect(page.locator("#year")).to_contain_text("尚未录入")
     form = page.locator("#enter form")
     await expect(form.locator("[name=year]")).to_have_value(str(year))
@@ -156,6 +169,8 @@ async def test_the_high_court_admin_enters_a_future_years_schedule(page: Page, c
     await expect(shown).to_contain_text(f"{year}年10月7日 国庆节")
     await expect(shown).to_contain_text("调休上班（1天）")
     await expect(page.locator("#audit")).to_contain_text(f"{year}-10-07")
+    await expect(page.locator("#alerts")).to_contain_text(f"{year}年：")
+    await expect(page.locator("#alerts")).to_contain_text("由钱信息录入，提醒已解除")
     # the form shows what was entered, ranges folded, to change it
     await expect(page.locator("#enter [name=holidays]")).to_have_value(
         f"{year}-01-01 元旦\n{year}-10-01~{year}-10-07 国庆节"
@@ -181,7 +196,11 @@ async def test_a_bad_line_is_refused_in_chinese_and_changes_nothing(page: Page, 
 
 
 async def test_a_basic_court_admin_sees_the_schedules_but_no_form_and_no_alerts(page: Page, console: Console) -> None:
+    await _alert(console, PUBLISHED_LAST_YEAR + 1)
     await login(page, "admin")
+    await page.goto("/admin")
+    await expect(page.locator("h1")).to_have_text("系统管理")
+    await expect(page.locator("main")).not_to_contain_text("尚未录入")
     await page.goto("/admin/calendar")
     await expect(page.locator("#year")).to_be_visible()
     await expect(page.locator("#enter")).to_have_count(0)
