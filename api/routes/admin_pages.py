@@ -456,7 +456,10 @@ async def _calendar_page(
             "workdays": _as_lines(schedule.workdays) if schedule.source == "entered" else "",
         }
     alerts = await queries.calendar_alerts(session) if can_enter else []
-    names = await _names(session, {u for u in (schedule.entered_by, *(a.resolved_by for a in alerts)) if u})
+    audit = await queries.calendar_audit(session, year=shown) if shown >= first_enterable else []
+    names = await _names(
+        session, {u for u in (schedule.entered_by, *(a.resolved_by for a in alerts), *(a.who for a in audit)) if u}
+    )
     context = {
         "published": (PUBLISHED_FIRST_YEAR, PUBLISHED_LAST_YEAR),
         "published_years": list(range(PUBLISHED_LAST_YEAR, max(PUBLISHED_FIRST_YEAR, PUBLISHED_LAST_YEAR - 4), -1)),
@@ -479,7 +482,7 @@ async def _calendar_page(
         "form": form,
         "error": error,
         "notice": CALENDAR_NOTICES.get(notice),
-        "audit": await queries.calendar_audit(session, year=shown) if shown >= first_enterable else [],
+        "audit": [{"at": a.at, "who": names.get(a.who, a.who), "change": a.change} for a in audit],
     }
     return _page(request, admin, "calendar.html", context, section="calendar", status=status)
 

@@ -169,6 +169,7 @@ async def test_the_high_court_admin_enters_a_future_years_schedule(page: Page, c
     await expect(shown).to_contain_text(f"{year}年10月7日 国庆节")
     await expect(shown).to_contain_text("调休上班（1天）")
     await expect(page.locator("#audit")).to_contain_text(f"{year}-10-07")
+    await expect(page.locator("#audit")).to_contain_text("钱信息")
     await expect(page.locator("#alerts")).to_contain_text(f"{year}年：")
     await expect(page.locator("#alerts")).to_contain_text("由钱信息录入，提醒已解除")
     # the form shows what was entered, ranges folded, to change it
