@@ -201,6 +201,7 @@ class _Change:
 
     def __init__(self, case: Case, *, staff: Staff, kind: str, key: str, provider: str, public_base_url: str) -> None:
         self.case, self.staff, self.kind, self.key = case, staff, kind, key
+        self.staff_id = staff.id  # read now: a failed commit expires every loaded object
         self.provider, self.public_base_url = provider, public_base_url
         self.at = datetime.now(UTC)
         self.rows: list[PartyChange] = []
@@ -265,7 +266,8 @@ class _Change:
             await session.commit()
         except IntegrityError:
             await session.rollback()
-            session.expunge_all()  # expired by the rollback: the caller reads the case afresh
+            session.expunge_all()  # expired by the rollback: the caller reads everything afresh
+            self.staff = await session.get(Staff, self.staff_id) or self.staff
             return False
         log.info(
             "party change %s on case %s: %d rows, %d new query codes",
@@ -396,6 +398,7 @@ async def add_agent(
     body: AgentIn,
     provider: str,
     public_base_url: str,
+    again: bool = False,
 ) -> tuple[PartyChangeResult, bool]:
     """Register an agent with its own query code by SMS; the same agent again (same ID number, or name and phone,
     still acting) is a repeat: 200 with it, nothing sent twice. Returns the result and whether it was new."""
@@ -425,20 +428,31 @@ async def add_agent(
         if key:
             await _announce(session, client, case, key=key, kind="agent_added", ref=acting.id)
         return await _result(session, case, acting, key), False
-    case.parties.append(agent)
-    await session.flush()  # its id, for the SMS's recipient and the audit
+    # The key before anything is written: requests registering the same agent at once all take the same one, and
+    # all but the first fail on it (then find the agent the first registered).
     registered = await session.scalar(
         select(func.count())
         .select_from(PartyChange)
         .where(PartyChange.case_id == case.id, PartyChange.key.startswith(f"agent:{identity}:"))
     )
     key = f"agent:{identity}:{(registered or 0) + 1}"
+    case.parties.append(agent)
+    await session.flush()  # its id, for the SMS's recipient and the audit
     change = _Change(case, staff=staff, kind="agent_added", key=key, provider=provider, public_base_url=public_base_url)
     change.audit(agent, new=agent.name)
     await change.new_code(agent, because=None)
     if not await change.commit(session):  # registered by a request at the same moment: that one is the answer
+        if again:
+            raise Conflict("委托代理人刚被他人登记，请刷新后核对", kind="ConcurrentChange")
         return await add_agent(
-            session, client, staff=staff, case_id=case_id, body=body, provider=provider, public_base_url=public_base_url
+            session,
+            client,
+            staff=change.staff,
+            case_id=case_id,
+            body=body,
+            provider=provider,
+            public_base_url=public_base_url,
+            again=True,
         )
     await _announce(session, client, case, key=key, kind="agent_added", ref=agent.id)
     result = await _result(session, case, agent, key)
@@ -495,7 +509,7 @@ async def dismiss_agent(
         change.audit(agent, old=agent.name, reason=reason)
         created = await change.commit(session)
         if not created:  # dismissed by a request at the same moment: that one did it
-            case = await _keeper_case(session, staff, case_id)
+            case = await _keeper_case(session, change.staff, case_id)
             agent = _party_of(case, party_id)
     else:
         created = False
@@ -513,6 +527,7 @@ async def correct_party(
     body: CorrectionIn,
     provider: str,
     public_base_url: str,
+    again: bool = False,
 ) -> tuple[PartyChangeResult, bool]:
     """Correct a party's phone, name or address, audited field by field; later SMS go to the corrected number, and a
     party holding a query code gets a new one there while the case is open. Values equal to the current ones are no
@@ -557,8 +572,20 @@ async def correct_party(
         await queries.case_view(session, case=case, rules=rule_set(case.rule_version))
     ):
         await change.new_code(party, because=CORRECTED_BECAUSE)
-    if not await change.commit(session):
-        raise Conflict("该当事人的信息刚被他人更正，请刷新后核对再提交", kind="ConcurrentCorrection")
+    if not await change.commit(session):  # corrected by a request at the same moment: judged again against it
+        if again:
+            raise Conflict("该当事人的信息刚被他人更正，请刷新后核对再提交", kind="ConcurrentChange")
+        return await correct_party(
+            session,
+            client,
+            staff=change.staff,
+            case_id=case_id,
+            party_id=party_id,
+            body=body,
+            provider=provider,
+            public_base_url=public_base_url,
+            again=True,
+        )
     await _announce(session, client, case, key=key, kind="corrected", ref=party.id)
     result = await _result(session, case, party, key)
     result.warnings = warnings
