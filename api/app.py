@@ -32,6 +32,7 @@ from api.routes import (
     public_pages,
     sms,
     supervision,
+    workbench_pages,
 )
 from api.routes import documents as document_routes
 from api.routes import (
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         court_info,
         portal,
         leader_pages,
+        workbench_pages,
         pages,
         portal_pages,
         qr,

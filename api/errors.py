@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -180,6 +180,16 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc if p not in ("body", "query", "path", "header"))
 
 
+# Paths that answer JSON (API.md) or files: their 404 keeps the error shape; every other path is a page.
+_NOT_PAGES = ("/api/", "/codec/", "/static/", "/openapi.json", "/docs")
+
+
+def _is_page(request: Request) -> bool:
+    """A browser asking for a page of the console (an unknown path), not an API client."""
+    path = request.url.path
+    return request.method in ("GET", "HEAD") and not path.startswith(_NOT_PAGES) and path != "/api"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(YgError)
     async def _yg(_: Request, e: YgError) -> JSONResponse:
@@ -194,7 +204,11 @@ def install(app: FastAPI) -> None:
         return _body("InvalidInput", "输入有误：" + "；".join(parts), 422)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, e: HTTPException) -> JSONResponse:
+    async def _http(request: Request, e: HTTPException) -> Response:
+        if e.status_code == 404 and _is_page(request):
+            from api.routes.pages import not_found_page  # the console's templates import this module's neighbours
+
+            return await not_found_page(request)
         if isinstance(e, BodyRefused):
             return _body(e.refusal.kind, e.refusal.detail, e.refusal.status)
         detail = _HTTP_DETAILS.get(str(e.detail), str(e.detail))

@@ -518,9 +518,28 @@ class ApprovalInboxItem(BaseModel):
     note: str
 
 
+class FeedbackReplyInboxItem(BaseModel):
+    """The applicant's reply to a progress feedback of a case the caller handles (seed 002 第五条), for
+    api/workbench.py's REPLY_WINDOW_DAYS (all of them with ``all``)."""
+
+    kind: Literal["feedback_reply"] = "feedback_reply"
+    feedback_id: str
+    case_id: str
+    case_number: str
+    n: int  # the feedback's number: 第n次反馈
+    subject: str  # 申请执行人回复了第n次执行进展反馈
+    reply: str
+    replied_by: str  # the party's name
+    replied_at: datetime
+
+
 class InboxOut(BaseModel):
     """Ladder rungs (``kind`` rung), parties' messages and complaints waiting for a reply (``kind`` message,
     complaint), requests waiting for the caller's decision and decisions on the caller's requests (``kind`` approval,
     decision)."""
 
-    items: list[Annotated[InboxItem | MessageInboxItem | ApprovalInboxItem, Field(discriminator="kind")]]
+    items: list[
+        Annotated[
+            InboxItem | MessageInboxItem | ApprovalInboxItem | FeedbackReplyInboxItem, Field(discriminator="kind")
+        ]
+    ]

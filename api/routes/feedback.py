@@ -51,7 +51,9 @@ async def post_feedback(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> FeedbackResult:
     """Submit a progress feedback (the case's handler); the same Idempotency-Key again returns 200 and the same one."""
-    result, created = await _submit(session, client, staff=staff, case_id=case_id, body=body, key=idempotency_key)
+    result, created = await submit_feedback(
+        session, client, staff=staff, case_id=case_id, body=body, key=idempotency_key
+    )
     if not created:
         response.status_code = status.HTTP_200_OK
     return result
@@ -88,7 +90,7 @@ def feedback_fields(f: Feedback) -> dict[str, Any]:
     }
 
 
-async def _submit(
+async def submit_feedback(
     session: AsyncSession, client: Client, *, staff: Staff, case_id: str, body: FeedbackIn, key: str | None
 ) -> tuple[FeedbackResult, bool]:
     """Send update ``submit_feedback``; a repeated key is answered from the read model or by the workflow, the same

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import messages as party_messages
-from api import security
+from api import security, workbench
 from api.access import ROLE_NAMES, require_role, visible_case
 from api.approvals import requests_panel
 from api.assignment import assign_case
@@ -50,7 +50,6 @@ HERE = Path(__file__).resolve().parent.parent
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 COOKIE = "yg_token"
 OUTBOX_LIMIT = 200
-CASE_LIMIT = 200
 # While a message of the last few minutes is still on its way, the case page reloads itself (no JS needed).
 REFRESH_WINDOW = timedelta(minutes=2)
 REFRESH_SECONDS = 2
@@ -95,6 +94,10 @@ NOTICES = {
     "assigned": "承办人已指定，已通知申请执行人；此前的承办人不能再录入本案节点。",
     "assigned_same": "承办人、书记员未变化。",
     "message_replied": "答复已保存，将以短信告知当事人登录查看。",  # api/routes/messages.py
+    # progress feedback (api/routes/workbench_pages.py)
+    "feedback_sent": "执行进展反馈已发送，申请执行人将收到短信，登录后可查看并回复。",
+    "feedback_repeat": "该反馈已经发送过，未重复发送。",
+    "restored": "已立案恢复执行，新案件的流程已启动，原终本案件的定期查询随之结束。",
     # the parties' card (api/routes/parties.py)
     "agent_added": "委托代理人已登记，查询码将以短信发送给代理人。",
     "agent_repeat": "该委托代理人已经登记，未重复登记，也未重复发送短信。",
@@ -183,6 +186,19 @@ def _not_found(request: Request, staff: Staff, detail: str) -> HTMLResponse:
     return _render(request, "not_found.html", {"me": _me(staff), "detail": _chinese(detail)}, status=404)
 
 
+async def not_found_page(request: Request) -> HTMLResponse:
+    """The staff 404 page in Chinese for a console path that does not exist (api/errors.py sends every 404 of a
+    page there); with the console's bar when the visitor is signed in."""
+    me = None
+    token = request.cookies.get(COOKIE)
+    if token:
+        async with request.app.state.sessions() as session:
+            with contextlib.suppress(NotAuthenticated):
+                me = _me(await staff_of_token(session, token, secret=request.app.state.settings.secret_key))
+    context = {"me": me, "title": "未找到该页面", "detail": "您访问的页面不存在，请检查网址，或从案件列表进入。"}
+    return _render(request, "not_found.html", context, status=404)
+
+
 async def _form(request: Request) -> dict[str, str]:
     data = await request.form()
     return {k: v.strip() for k, v in data.items() if isinstance(v, str)}
@@ -248,18 +264,6 @@ async def logout(request: Request, session: SessionDep, settings: SettingsDep) -
 # ---------------------------------------------------------------- home: the cases, and filing for registrars
 
 
-@dataclass(frozen=True)
-class CaseRow:
-    case_id: str
-    case_number: str
-    court: str
-    cause: str
-    status: str
-    status_code: str
-    handler: str
-    filed_on: date
-
-
 async def _court_staff(session: AsyncSession, *, court_code: str, role: str) -> Sequence[Staff]:
     """Active staff of one role in one court (the filing form's handler and clerk choices)."""
     rows = await session.scalars(
@@ -279,24 +283,19 @@ async def _home(
     error: YgError | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    cases = await queries.cases_in_subtree(session, court_path=staff.court.path, limit=CASE_LIMIT)
-    rows = [
-        CaseRow(
-            case_id=c.id,
-            case_number=c.case_number,
-            court=c.court.name,
-            cause=c.cause,
-            status=STATUS_NAMES.get(c.status, c.status),
-            status_code=c.status,
-            handler=c.handler.name if c.handler else "未指定",
-            filed_on=c.filed_on,
-        )
-        for c in cases
-    ]
+    filters = workbench.Filters.of(request.query_params, staff=staff)  # 我的待办 (api/workbench.py)
     context: dict[str, Any] = {
         "me": _me(staff),
-        "cases": rows,
-        "limit": CASE_LIMIT,
+        "work": await workbench.my_cases(session, staff=staff, filters=filters),
+        "figures": await workbench.counts(session, staff=staff, mine=filters.mine),
+        "filters": filters,
+        "choices": {
+            "status": workbench.STATUSES,
+            "rule": workbench.rule_choices(staff),
+            "node": workbench.node_choices(),
+            "scope": staff.role in workbench.WORKERS,
+        },
+        "replies": await workbench.feedback_replies(session, staff=staff) if staff.role == "handler" else [],
         "can_file": staff.role == "registrar",
         "error": error,
     }
@@ -614,6 +613,9 @@ async def _case_page(
         "documents_panel": await documents_panel(session, case, staff),  # case_documents.html
         "messages_panel": await party_messages.messages_panel(session, case, staff),  # case_messages.html
         "party_panel": await panel_context(session, case, staff),
+        "feedback_panel": await workbench.feedback_panel(  # case_feedback.html
+            session, case, staff, sent=notice in ("feedback_sent", "feedback_repeat")
+        ),
         "nodes": [
             NodeRow(
                 seq=n.seq,
@@ -642,6 +644,8 @@ async def _case_page(
                 "due_at": o.due_at,
                 "status": "已暂停（中止/暂缓）" if o.paused else OBLIGATION_STATUS_NAMES.get(o.status, o.status),
                 "overdue": _overdue(o, now),
+                # days left or overdue, as on the home page (api/workbench.py); a paused clock shows none
+                "badge": workbench.due_badge(o.due_at, now=now) if o.status == "open" and not o.paused else None,
                 "late": o.late,
                 "confirmed": o.confirmed,
                 "rungs": "、".join(RUNG_NAMES[r] for r in o.rungs_fired),

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import approvals, messages
+from api import approvals, messages, workbench
 from api.access import require_role
 from api.deps import CurrentStaff, SessionDep, TemporalDep
 from api.errors import ERROR_RESPONSES
-from api.schemas import InboxItem, InboxOut, SupervisionOut
+from api.schemas import FeedbackReplyInboxItem, InboxItem, InboxOut, SupervisionOut
 from api.supervision import SUPERVISORS, supervision
 from db import queries
 from domain.ladder import RUNG_NAMES
@@ -57,4 +58,8 @@ async def get_inbox(
         )
         for r in await queries.inbox(session, staff_id=staff.id, include_met=include_met)
     ]
-    return InboxOut(items=[*waiting, *asked, *rungs])
+    replies = [
+        FeedbackReplyInboxItem(**asdict(r), subject=f"申请执行人回复了第{r.n}次执行进展反馈")
+        for r in await workbench.feedback_replies(session, staff=staff, include_all=include_met)
+    ]
+    return InboxOut(items=[*waiting, *asked, *replies, *rungs])

@@ -1,0 +1,195 @@
+"""The handler's workbench in Chromium at 1366 and 390 px (issue 11 item 1): 我的待办 with days-overdue badges,
+search and filters; on the case page a progress feedback drafted, kept in the browser, previewed, edited and sent;
+the applicant's reply on the case page, on the home page and in the JSON inbox."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from db.demo import DEMO_PASSWORD
+from domain.clock import BEIJING
+from tests.browser.conftest import Console, login
+from tests.browser.test_portal import _filing_sms
+
+pytestmark = pytest.mark.browser
+SHOTS = Path("/tmp/shots/workbench")
+
+
+async def _fits(page: Page, width: int) -> None:
+    """Nothing wider than the screen: no sideways scrolling on a phone."""
+    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+async def _shot(page: Page, name: str) -> None:
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def _card(page: Page, selector: str, name: str) -> None:
+    """One card of a long page, at the size it is drawn."""
+    await page.locator(selector).screenshot(path=str(SHOTS / f"{name}.png"))
+
+
+async def _compose(page: Page) -> None:
+    """Open the feedback form (it opens by itself when a feedback falls due within days)."""
+    details = page.locator("details.feedback-compose")
+    if await details.get_attribute("open") is None:
+        await details.locator("summary").click()
+    await expect(details.locator("form.feedback-form")).to_be_visible()
+
+
+async def _reply_as_applicant(console: Console, case_id: str, text: str) -> None:
+    """The applicant logs in to the portal's API with the filing SMS's code and replies to the first feedback."""
+    _, phone, code = await _filing_sms(console, case_id)
+    async with httpx.AsyncClient(base_url=console.base_url, timeout=30) as http:
+        case = (await http.post("/api/auth/token", data={"username": "handler", "password": DEMO_PASSWORD})).json()
+        staff = {"Authorization": f"Bearer {case['access_token']}"}
+        number = (await http.get(f"/api/cases/{case_id}", headers=staff)).json()["case_number"]
+        login_body = {"case_number": number, "id_number": "530102199001012234", "phone": phone, "query_code": code}
+        r = await http.post("/api/portal/token", json=login_body)
+        assert r.status_code == 200, r.text
+        party = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        [feedback] = (await http.get("/api/portal/feedback", headers=party)).json()
+        r = await http.post(f"/api/portal/feedback/{feedback['feedback_id']}/reply", json={"text": text}, headers=party)
+        assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_handler_finds_the_overdue_case_and_sends_a_feedback_draft_then_reads_the_reply(
+    page: Page, console: Console, width: int
+) -> None:
+    await page.set_viewport_size({"width": width, "height": 900})
+    today = datetime.now(BEIJING).date()
+    filed_on = today - timedelta(days=45)  # the 1-month property investigation is two weeks overdue
+    late_id = await console.file_case(filed_on=filed_on.isoformat())
+    fresh_id = await console.file_case(applicants=[{"name": "周五", "phone": "13912345670"}])
+
+    await login(page, "handler")
+    await expect(page.locator("#cases h2")).to_have_text("我的待办")
+    late_row = page.locator("#cases tbody tr", has=page.locator(f"a[href='/cases/{late_id}']"))
+    await expect(late_row).to_have_class(re.compile("overdue"))
+    await expect(late_row.locator(".due-late").first).to_have_text(re.compile(r"^已超期\d+天$"))
+    fresh_row = page.locator("#cases tbody tr", has=page.locator(f"a[href='/cases/{fresh_id}']"))
+    await expect(fresh_row.locator(".badge[class*=due-]")).to_have_text(re.compile(r"^剩\d+天$"))
+    await expect(page.locator(".stat-late dd")).not_to_have_text("0")
+    await _fits(page, width)
+    await _shot(page, f"home-{width}")
+
+    # search by a party's name, then only the overdue ones
+    await page.locator("[name=q]").fill("周五")
+    await page.get_by_role("button", name="查询").click()
+    await expect(page.locator("#cases tbody tr")).to_have_count(1)
+    await expect(page.locator("#cases tbody tr")).to_contain_text("周五")
+    await page.locator("[name=q]").fill("")
+    await page.locator("[name=overdue]").check()
+    await page.locator("[name=rule]").select_option(label="财产调查")
+    await page.get_by_role("button", name="查询").click()
+    await expect(page.locator(f"#cases a[href='/cases/{late_id}']")).to_be_visible()
+    await expect(page.locator(f"#cases a[href='/cases/{fresh_id}']")).to_have_count(0)
+    await _shot(page, f"home-filtered-{width}")
+
+    # the case page: the overdue deadline is marked, the feedback is drafted from the nodes
+    await page.locator(f"#cases a[href='/cases/{late_id}']").click()
+    overdue = page.locator("#obligations tr.overdue", has_text="财产调查")
+    await expect(overdue.locator(".due-late")).to_have_text(re.compile(r"^已超期\d+天$"))
+    await _compose(page)
+    form = page.locator("form.feedback-form")
+    await form.locator("[name=measures]").fill("已冻结被执行人银行存款5万元")
+    await form.locator("[name=next_steps]").fill("拟于下月评估")
+    await expect(form.locator("[data-draft-note]")).to_contain_text("草稿已保存在本机")
+
+    # come back later: the draft is still there
+    await page.goto(f"/cases/{late_id}")
+    form = page.locator("form.feedback-form")
+    await expect(form.locator("[name=next_steps]")).to_have_value("拟于下月评估")
+    await expect(form.locator("[data-draft-note]")).to_contain_text("已恢复")
+
+    # preview, edit, send
+    await form.get_by_role("button", name="预览").click()
+    await expect(page.locator(".feedback-preview")).to_contain_text("拟于下月评估")
+    await _shot(page, f"feedback-preview-{width}")
+    await _card(page, "#feedback", f"feedback-preview-card-{width}")
+    form = page.locator("form.feedback-form")
+    await form.locator("[name=next_steps]").fill("拟于下月委托评估被执行人车辆")
+    send = form.get_by_role("button", name="发送给申请执行人")
+    await send.click()
+    await expect(page).to_have_url(re.compile(rf"/cases/{late_id}\?notice=feedback_sent"))
+    await expect(page.locator(".alert-ok")).to_contain_text("执行进展反馈已发送")
+    row = page.locator("#feedback tbody tr")
+    await expect(row).to_have_count(1)
+    await expect(row).to_contain_text("拟于下月委托评估被执行人车辆")
+    await expect(row).to_contain_text("尚未回复")
+    # the sent draft is forgotten: the form starts again from the server's draft
+    await page.goto(f"/cases/{late_id}")
+    await _compose(page)
+    await expect(page.locator("form.feedback-form [name=next_steps]")).to_have_value("")
+
+    # the applicant replies in the portal: on the case page, on the home page, in the inbox
+    await _reply_as_applicant(console, late_id, "请尽快评估拍卖被执行人的车辆。")
+    await page.goto(f"/cases/{late_id}")
+    await expect(page.locator("#feedback .feedback-reply")).to_contain_text("请尽快评估拍卖被执行人的车辆。")
+    await _fits(page, width)
+    await _shot(page, f"case-{width}")
+    await _card(page, "#feedback", f"feedback-reply-card-{width}")
+    await _card(page, "#obligations", f"obligations-card-{width}")
+    await page.goto("/")
+    await expect(page.locator("#replies")).to_contain_text("请尽快评估拍卖被执行人的车辆。")
+    async with httpx.AsyncClient(base_url=console.base_url, timeout=30) as http:
+        token = (await http.post("/api/auth/token", data={"username": "handler", "password": DEMO_PASSWORD})).json()
+        inbox = await http.get("/api/inbox", headers={"Authorization": f"Bearer {token['access_token']}"})
+    [reply] = [i for i in inbox.json()["items"] if i["kind"] == "feedback_reply"]
+    assert reply["case_id"] == late_id and reply["reply"] == "请尽快评估拍卖被执行人的车辆。"
+
+
+async def test_a_form_being_sent_says_so_and_is_sent_once(page: Page, console: Console) -> None:
+    """The send button turns into 正在提交… and a double click sends one feedback."""
+    case_id = await console.file_case()
+    await login(page, "handler")
+    await page.goto(f"/cases/{case_id}")
+    await _compose(page)
+    form = page.locator("form.feedback-form")
+    await form.locator("[name=measures]").fill("已查询被执行人名下银行账户")
+    await form.locator("[name=next_steps]").fill("拟冻结其存款")
+    # what the button says just after the click is kept across the navigation (sessionStorage); posts are counted
+    await page.evaluate(
+        """() => document.addEventListener("submit", () => setTimeout(() => {
+            const b = document.querySelector("form.feedback-form button[value=send]");
+            sessionStorage.setItem("busy", b.textContent + "|" + b.disabled);
+        }, 20))"""
+    )
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    send = form.locator("button[value=send]")
+    await expect(send).to_have_text("发送给申请执行人")
+    await send.dblclick()
+    await expect(page.locator(".alert-ok")).to_contain_text("执行进展反馈已发送")
+    assert await page.evaluate("sessionStorage.getItem('busy')") == "正在提交…|true"
+    assert len(posts) == 1  # the second click sent nothing
+    await expect(page.locator("#feedback tbody tr")).to_have_count(1)
+
+
+async def test_paging_and_a_case_of_another_court_is_a_chinese_404(page: Page, console: Console) -> None:
+    """The home pages instead of capping; a console path that does not exist and a case of another court are the
+    staff 404 page in Chinese."""
+    ids = [await console.file_case() for _ in range(22)]
+    await login(page, "handler")
+    await expect(page.locator(".result-count")).to_contain_text("共 22 件，第 1/2 页")
+    await expect(page.locator("#cases tbody tr")).to_have_count(20)
+    await page.get_by_role("link", name="下一页").click()
+    await expect(page.locator("#cases tbody tr")).to_have_count(2)
+    await expect(page.locator(".pager")).to_contain_text("第 2 页 / 共 2 页")
+
+    await page.get_by_role("button", name="退出登录").click()
+    await login(page, "handler2")
+    response = await page.goto(f"/cases/{ids[0]}")
+    assert response is not None and response.status == 404
+    await expect(page.locator("h1")).to_have_text("未找到该案件")
+    response = await page.goto("/no-such-page")
+    assert response is not None and response.status == 404
+    await expect(page.locator("h1")).to_have_text("未找到该页面")
+    await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
