@@ -144,6 +144,22 @@ async def test_dismissing_an_agent_sends_the_applicant_a_new_code_once_and_ends_
         ("agent_added", "handler", 1),
         ("agent_dismissed", "handler", 1),
     ]
+    # and the dismissed agent hears nothing more of the case
+    listed = (await api.as_("handler", "GET", f"/api/cases/{case.id}/parties")).json()["items"]
+    await record(api, case, {"type": "freeze", "occurred_at": now_iso(-timedelta(hours=1)), "summary": "冻结存款"}, "n")
+
+    async def freeze_sms() -> list[str]:
+        return [t for t in texts_to(api, case.phone) if "冻结" in t]
+
+    await eventually(freeze_sms, lambda rows: len(rows) == 1, seconds=20)
+    async with api.sessions() as s:  # every row of the node's SMS was queued before the first went out
+        recipients = set(
+            await s.scalars(
+                select(SmsMessage.recipient).where(SmsMessage.case_id == case.id, SmsMessage.reason.startswith("node:"))
+            )
+        )
+    assert recipients == {f"party:{p['party_id']}" for p in listed if p["role"] == "applicant"}
+    assert [t for t in texts_to(api, AGENT["phone"]) if "冻结" in t] == []
 
 
 async def test_an_agent_for_one_applicant_is_dismissed_with_a_new_code_for_that_applicant_only(api: Api) -> None:
