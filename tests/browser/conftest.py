@@ -46,6 +46,7 @@ class Console:
     sessions: async_sessionmaker[AsyncSession]
     settings: Settings
     phones: PhonesOutbox  # what the SMS provider handed over, as the recipients' phones keep it
+    worker: RunningWorker | None = None  # restartable with other dependencies (tests/api/stuck.py: a failing publisher)
 
     async def file_case(self, **overrides: Any) -> str:
         """File a case through the JSON API (the registrar of the first basic court); return its id."""
@@ -114,7 +115,7 @@ async def console(dev_env: WorkflowEnvironment, sqlite_url: str) -> AsyncIterato
                 break
             await asyncio.sleep(0.025)
         assert server.started, "uvicorn did not start"
-        yield Console(f"http://127.0.0.1:{port}", sessions, settings, phones)
+        yield Console(f"http://127.0.0.1:{port}", sessions, settings, phones, worker)
     finally:
         server.should_exit = True
         await asyncio.to_thread(thread.join, 15)

@@ -5,16 +5,25 @@ high court's administrator enters a future year's holiday schedule; others are r
 
 from __future__ import annotations
 
+import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
+import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
+from sqlalchemy import select
 
-from db.models import CalendarAlert
+from activities import Deps
+from db.demo import DEMO_PASSWORD
+from db.models import CalendarAlert, SmsMessage
 from domain.calendar import PUBLISHED_LAST_YEAR
 from domain.clock import BEIJING
+from tests.api.conftest import Api
+from tests.api.helpers import eventually
+from tests.api.stuck import LEAKED_ID, LEAKED_NAME, FailingPublisher
 from tests.browser.conftest import Console, login
 
 pytestmark = pytest.mark.browser
@@ -216,3 +225,68 @@ async def test_staff_other_than_admins_are_refused_and_see_no_admin_link(page: P
         response = await page.goto(path)
         assert response is not None and response.status == 403, path
         await expect(page.locator("h1")).to_have_text("无权访问")
+
+
+async def _restart(console: Console, publisher: FailingPublisher | None) -> None:
+    """The console's worker again on its task queue, publishing through ``publisher`` (None: the local lists)."""
+    worker = console.worker
+    assert worker is not None
+    await worker.stop()
+    worker.deps = Deps(console.sessions, worker.deps.sms, publisher)
+    await worker.start()
+
+
+async def _filing_sms_sent(console: Console, case_id: str) -> bool:
+    async with console.sessions() as s:
+        status = await s.scalar(
+            select(SmsMessage.status).where(SmsMessage.case_id == case_id, SmsMessage.reason == "filed").limit(1)
+        )
+    return status == "sent"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+async def test_a_stuck_case_is_listed_and_its_history_shows_the_failing_step(
+    page: Page, console: Console, width: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await page.set_viewport_size({"width": width, "height": 900})
+    case_id = await console.file_case()
+    await eventually(lambda: _filing_sms_sent(console, case_id), bool, seconds=20)
+    # the dishonest list cannot be published: the workflow retries that step for ever
+    publisher = FailingPublisher(cast(Api, console), {"dishonest"})
+    await _restart(console, publisher)
+    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", timedelta(seconds=2))
+    await login(page, "handler")
+    await page.goto(f"/cases/{case_id}")
+    number = (await page.locator("h1").first.inner_text()).strip()
+    async with httpx.AsyncClient(base_url=console.base_url, timeout=30) as http:
+        r = await http.post("/api/auth/token", data={"username": "handler", "password": DEMO_PASSWORD})
+        node = {"type": "dishonest_listing", "occurred_at": datetime.now(UTC).isoformat(), "summary": "纳入失信名单"}
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}", "Idempotency-Key": "stuck"}
+        await http.post(f"/api/cases/{case_id}/nodes", json=node, headers=headers)
+    await eventually(lambda: _attempts(publisher), lambda n: n >= 2, seconds=30)
+    try:
+        await page.context.clear_cookies()
+        await login(page, "admin")
+        for _ in range(20):  # the listing reads Temporal's visibility, a moment behind
+            await page.goto("/admin/stuck")
+            if number in await page.locator("main").inner_text():
+                break
+            await asyncio.sleep(1)
+        row = page.locator(".stuck-table tr", has_text=number).first
+        await expect(row).to_contain_text("公开名单")
+        await expect(row).to_contain_text("OperationalError")
+        body = await page.locator("main").inner_text()
+        assert LEAKED_NAME not in body and LEAKED_ID not in body
+        await _shot(page, "stuck-listed", width)
+        await row.get_by_role("link", name="查看流程历史").click()
+        await expect(page).to_have_url(re.compile(rf"/admin/cases/{case_id}/history$"))
+        pending = page.locator(".pending-table")
+        await expect(pending).to_contain_text("公开名单")
+        await expect(pending).to_contain_text("已失败")
+        await _shot(page, "history-stuck", width)
+    finally:
+        await _restart(console, None)
+
+
+async def _attempts(publisher: FailingPublisher) -> int:
+    return publisher.attempts
