@@ -26,7 +26,7 @@ types: $(STAMP)
 	$(BIN)/mypy .
 
 test: $(STAMP) system-deps lint types
-	$(BIN)/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -q -n auto --durations=20 $(PYTEST_ARGS)
 
 clean:
 	rm -rf var .mypy_cache .ruff_cache
