@@ -106,9 +106,11 @@ OPERATION_NAMES = {
     "case_event": "案件事件",
     "save_transition": "写入案件状态",
     "schedule_periods": "计算期限",
-    "send_sms": "发送短信",
-    "deliver_notices": "发送短信",
-    "mask_public_lists": "屏蔽公开名单",
+    "notify_parties": "通知当事人",
+    "deliver_sms": "发送短信",
+    "list_unfinished_case": "列入未结案件公开名单",
+    "apply_node_to_public_lists": "按节点更新公开名单",
+    "mask_case_entries": "屏蔽公开名单信息",
 }
 _GLOSS = re.compile(r"\s*\([\x20-\x7e]*\)")
 _DAY_LINE = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})(?:\s*(?:~|～|至|到|—|--)\s*(\d{4}-\d{1,2}-\d{1,2}))?\s*(.*)$")
@@ -667,7 +669,7 @@ async def stuck_page(request: Request, staff: PageStaff, session: SessionDep, cl
                 "case_id": i.case_id,
                 "case_number": i.case_number,
                 "court": courts.get(i.court_code, i.court_code),
-                "activity": _words(i.summary) or OPERATION_NAMES.get(i.activity, i.activity),
+                "activity": OPERATION_NAMES.get(i.activity) or _words(i.summary) or i.activity,
                 "attempt": i.attempt,
                 "failure": _words(f"{i.failure_kind}：{i.last_failure}" if i.last_failure else i.failure_kind or ""),
                 "since": i.since,
@@ -736,7 +738,7 @@ async def history_page(
             )
         pending = [
             {
-                "activity": _words(p.summary) or OPERATION_NAMES.get(p.activity, p.activity),
+                "activity": OPERATION_NAMES.get(p.activity) or _words(p.summary) or p.activity,
                 "attempt": p.attempt,
                 "failure": _words(f"{p.failure_kind}：{p.last_failure}" if p.last_failure else p.failure_kind or ""),
                 "since": beijing_seconds(p.since),

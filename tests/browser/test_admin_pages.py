@@ -273,15 +273,15 @@ async def test_a_stuck_case_is_listed_and_its_history_shows_the_failing_step(
                 break
             await asyncio.sleep(1)
         row = page.locator(".stuck-table tr", has_text=number).first
-        await expect(row).to_contain_text("公开名单")
+        await expect(row).to_contain_text("按节点更新公开名单")
         await expect(row).to_contain_text("OperationalError")
         body = await page.locator("main").inner_text()
         assert LEAKED_NAME not in body and LEAKED_ID not in body
         await _shot(page, "stuck-listed", width)
-        await row.get_by_role("link", name="查看流程历史").click()
+        await row.get_by_role("link", name="流程历史").click()
         await expect(page).to_have_url(re.compile(rf"/admin/cases/{case_id}/history$"))
         pending = page.locator(".pending-table")
-        await expect(pending).to_contain_text("公开名单")
+        await expect(pending).to_contain_text("按节点更新公开名单")
         await expect(pending).to_contain_text("已失败")
         await _shot(page, "history-stuck", width)
     finally:
