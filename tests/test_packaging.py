@@ -55,6 +55,22 @@ def test_every_package_of_the_service_is_shipped() -> None:
     assert found - listed == set(), "packages missing from [tool.setuptools] packages"
 
 
+def test_every_data_file_of_the_service_is_shipped() -> None:
+    """Templates and static files live in folders without ``__init__.py``: each folder is listed as a package and
+    its files match that package's ``package-data`` (a new folder of pages was once left out of ``pip install .``)."""
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    data = PYPROJECT["tool"]["setuptools"]["package-data"]
+    missing = []
+    for folder in ("api/templates", "api/static"):
+        for path in (REPO / folder).rglob("*"):
+            if not path.is_file() or path.suffix in (".py", ".pyc"):
+                continue
+            package = ".".join(path.parent.relative_to(REPO).parts)
+            if package not in listed or not any(path.match(pattern) for pattern in data.get(package, [])):
+                missing.append(str(path.relative_to(REPO)))
+    assert missing == [], "data files pip install . would leave out"
+
+
 # Run in a fresh interpreter: a module whose distribution is not among the service's dependencies cannot be imported.
 _SERVICE = r"""
 import asyncio, importlib, importlib.abc, importlib.metadata, json, pkgutil, re, sys, tempfile
