@@ -39,9 +39,19 @@ ROLES = (
     ("admin", "孙信息"),
 )
 
-# Users of the upper courts: the administrator of the high court keeps the holiday calendar of every court below it.
+# Users of the upper courts: the administrator of the high court keeps the holiday calendar of every court below it;
+# the supervisor (审管), the president and the bureau chief of the intermediate and the high court see the
+# supervision of their subtree (DOMAIN.md → roles; api/access.py).
 # username, role, demo name, court
-UPPER_COURT_USERS = (("high_admin", "admin", "钱信息", "YN"),)
+UPPER_COURT_USERS = (
+    ("high_admin", "admin", "钱信息", "YN"),
+    ("mid_supervisor", "supervisor", "郑审管", "YN01"),
+    ("mid_president", "president", "冯院长", "YN01"),
+    ("mid_bureau_chief", "bureau_chief", "褚局长", "YN01"),
+    ("high_supervisor", "supervisor", "卫审管", "YN"),
+    ("high_president", "president", "蒋院长", "YN"),
+    ("high_bureau_chief", "bureau_chief", "沈局长", "YN"),
+)
 
 
 def _court_path(code: str) -> str:

@@ -4,6 +4,8 @@
 # (7233), UI_PORT (8233), YG_VAR_DIR (var: databases and logs; relative to the repository or absolute).
 # YG_ENVIRONMENT is dev unless set: the development keys, the outbox provider and the demo users (seeded in dev
 # only). The API binds YG_API_HOST (127.0.0.1); the settings refuse the development keys on any other address.
+# In dev, YG_DEMO_CASES demo cases (default 240, 0 for none) are filed through the API in the background once it
+# answers (db/demo_cases.py; its progress in $VAR/log/demo-cases.log); those filed by an earlier run are kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VAR="${YG_VAR_DIR:-var}"
@@ -20,10 +22,11 @@ export YG_TEMPORAL_ADDRESS="${YG_TEMPORAL_ADDRESS:-127.0.0.1:$TEMPORAL_PORT}"
 export YG_PUBLIC_BASE_URL="${YG_PUBLIC_BASE_URL:-http://127.0.0.1:$API_PORT}"
 
 pids=()
+demo_pid=""  # the demo-case seeder: stopped with the rest, but its end is not the stack's end (wait -n below)
 stop() {
   trap - EXIT INT TERM
   echo; echo "stopping Yangguang…"
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in $demo_pid "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   echo "stopped."
 }
@@ -34,7 +37,9 @@ $BIN/python -m db.migrate
 if [ "$YG_ENVIRONMENT" = dev ]; then
   $BIN/python -m db.demo
   DEMO="  Demo users: registrar, handler, clerk, bureau_chief, vice_president, president, discipline,
-  supervisor, admin (second court: handler2 …); password demo-password."
+  supervisor, admin (second court: handler2 …); intermediate court: mid_supervisor, mid_president,
+  mid_bureau_chief; high court: high_supervisor, high_president, high_bureau_chief, high_admin;
+  password demo-password."
 else
   DEMO="  No demo users (YG_ENVIRONMENT=$YG_ENVIRONMENT)."
 fi
@@ -62,6 +67,15 @@ for _ in $(seq 1 60); do
   curl -fsS "http://127.0.0.1:$API_PORT/api/courts" >/dev/null 2>&1 && break
   sleep 0.5
 done
+
+DEMO_CASES="${YG_DEMO_CASES:-240}"
+if [ "$YG_ENVIRONMENT" = dev ] && [ "$DEMO_CASES" != 0 ]; then
+  mkdir -p "$VAR/log"
+  YG_DEMO_CASES="$DEMO_CASES" $BIN/python -m db.demo_cases "http://127.0.0.1:$API_PORT" >>"$VAR/log/demo-cases.log" 2>&1 &
+  demo_pid=$!
+  DEMO="$DEMO
+  Demo cases: $DEMO_CASES being filed in the background (about 3 minutes), see $VAR/log/demo-cases.log."
+fi
 
 cat <<MSG
 
