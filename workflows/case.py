@@ -137,10 +137,12 @@ class CaseWorkflow:
         self._armed = self._clock_face()
         with contextlib.suppress(asyncio.TimeoutError):  # the timeout is the next rung's time: not an error
             await workflow.wait_condition(
-                lambda: self._clock_face() != self._armed
-                or self._calendar_changed
-                or self._finished()
-                or self._should_continue_as_new(),
+                lambda: (
+                    self._clock_face() != self._armed
+                    or self._calendar_changed
+                    or self._finished()
+                    or self._should_continue_as_new()
+                ),
                 timeout=timeout,
                 timeout_summary=f"等待期限 {wake[0]} (next ladder rung)" if wake else None,
             )

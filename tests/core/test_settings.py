@@ -68,7 +68,9 @@ def test_the_public_address_is_an_http_address(address: str) -> None:
 
 def test_dev_defaults_the_public_address_to_the_api_s_own() -> None:
     assert Settings(environment="dev", api_port=8123).public_base_url == "http://127.0.0.1:8123"
-    assert Settings(environment="test", public_base_url="https://a.example/yg/").public_base_url == "https://a.example/yg"
+    assert (
+        Settings(environment="test", public_base_url="https://a.example/yg/").public_base_url == "https://a.example/yg"
+    )
 
 
 @pytest.mark.parametrize("environment", ["dev", "test"])
