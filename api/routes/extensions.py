@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response, status
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
@@ -99,7 +100,8 @@ async def decide(
     )
     if ext.status != decision:
         done = "批准" if ext.status == "approved" else "驳回"
-        raise Conflict(f"该申请已由{ext.decided_by}{done}，不能再作相反决定", kind="ExtensionDecided")
+        who = await session.scalar(select(Staff.name).where(Staff.username == ext.decided_by)) or ext.decided_by
+        raise Conflict(f"该申请已由{who}{done}，不能再作相反决定", kind="ExtensionDecided")
     return ext
 
 

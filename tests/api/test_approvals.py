@@ -153,11 +153,9 @@ async def test_extension_request_reaches_its_approvers_and_the_decision_reaches_
     assert again.status_code == 200, again.text
     assert again.json()["status"] == "approved"
     opposite = {"approve": False, "note": "不同意"}
-    assert_error(
-        await api.as_("vice_president", "POST", f"/api/approvals/{request_id}/decision", json=opposite),
-        409,
-        "ExtensionDecided",
-    )
+    refused = await api.as_("vice_president", "POST", f"/api/approvals/{request_id}/decision", json=opposite)
+    assert_error(refused, 409, "ExtensionDecided")
+    assert refused.json()["detail"] == "该申请已由张院长批准，不能再作相反决定", refused.json()
     assert len(await _sms(api, phones["handler"])) == 1
     assert len(await _sms(api, phones["president"])) == 1
 
