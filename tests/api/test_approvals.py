@@ -235,3 +235,36 @@ async def test_the_discipline_head_sees_complaints_on_the_supervision_page_and_a
     assert president.status_code == 200 and 'id="complaints"' not in president.text
     refused = await _page(api, "handler", "/supervision")
     assert refused.status_code == 403 and "无权查看" in refused.text
+
+
+async def test_the_approvals_page_decides_in_place_and_says_why_a_decision_is_refused(api: Api) -> None:
+    case_id, number = await _file(api)
+    r = await api.as_("handler", "POST", f"/api/cases/{case_id}/extensions", json={"months": 2, "reason": REASON})
+    request_id = r.json()["id"]
+    page = await _page(api, "vice_president", "/approvals")
+    assert page.status_code == 200 and f'data-id="{request_id}"' in page.text and number in page.text
+    fetched = {"X-Requested-With": "fetch"}
+    # Decided meanwhile by the president: the vice president's refusal answers the card with the reason, in Chinese.
+    decided = await api.as_("president", "POST", f"/api/approvals/{request_id}/decision", json={"approve": True})
+    assert decided.status_code == 200, decided.text
+    refused = await api.http.post(
+        f"/approvals/{request_id}/decision", data={"decision": "refuse", "note": "不同意"}, headers=fetched
+    )
+    assert refused.status_code == 409, refused.text
+    assert "该申请已由张院长批准，不能再作相反决定" in refused.text and "<html" not in refused.text
+    # A cross-site post is refused and decides nothing; no choice is a 422 naming what is missing.
+    other = await api.as_("handler", "POST", f"/api/cases/{case_id}/zhongben-requests", json={"reason": "无财产"})
+    zb = other.json()["id"]
+    chief = await _page(api, "bureau_chief", "/approvals")
+    assert f'data-id="{zb}"' in chief.text
+    cross = await api.http.post(
+        f"/approvals/{zb}/decision", data={"decision": "approve"}, headers={"Origin": "https://evil.example"}
+    )
+    assert cross.status_code == 403 and "请求来源不正确" in cross.text
+    missing = await api.http.post(f"/approvals/{zb}/decision", data={"note": "同意"}, headers=fetched)
+    assert missing.status_code == 422 and "请选择批准或驳回" in missing.text
+    assert [i["approval_id"] for i in await _approvals(api, "bureau_chief")] == [zb]
+    approve = {"decision": "approve", "note": "同意"}
+    done = await api.http.post(f"/approvals/{zb}/decision", data=approve, headers=fetched)
+    assert done.status_code == 200 and "已批准" in done.text and "陈局长" in done.text, done.text
+    assert await _approvals(api, "bureau_chief") == []
