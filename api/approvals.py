@@ -19,9 +19,9 @@ from api.routes.extensions import decide, require_decider
 from api.schemas import ApprovalInboxItem, ExtensionDecisionIn
 from db import queries
 from db.models import Case, ExtensionRequest, Staff
-from domain.approvals import STATUS_NAMES, kind_name, may_decide
+from domain.approvals import STATUS_NAMES, decider_roles, kind_name, may_decide
 from domain.errors import NotFound
-from domain.rules import rule_set
+from domain.rules import RULE_SETS, rule_set
 
 DECISIONS_SHOWN = timedelta(days=7)  # a decision on my request stays in my inbox this long (all=1: always)
 MAX_ITEMS = 500
@@ -72,12 +72,18 @@ async def names_of(session: AsyncSession, usernames: Iterable[str | None]) -> di
 
 async def waiting_for(session: AsyncSession, *, staff: Staff) -> list[tuple[ExtensionRequest, Case]]:
     """Pending requests of open cases of the caller's own court whose kind the caller's role decides, oldest first."""
+    kinds = {
+        kind for rules in RULE_SETS.values() for kind in rules.deciders if staff.role in decider_roles(rules, kind=kind)
+    }
+    if not kinds:  # most staff decide nothing
+        return []
     rows = (
         await session.execute(
             select(ExtensionRequest, Case)
             .join(Case, Case.id == ExtensionRequest.case_id)
             .where(
                 ExtensionRequest.status == "pending",
+                ExtensionRequest.kind.in_(kinds),
                 Case.court_code == staff.court_code,
                 Case.status != "closed",
             )
