@@ -7,7 +7,7 @@ import re
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,22 +21,24 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import filing_form, security, workbench
 from api import messages as party_messages
-from api import security, workbench
 from api.access import ROLE_NAMES, require_role, visible_case
 from api.approvals import requests_panel
 from api.assignment import assign_case
 from api.deps import ClientAddress, SessionDep, SettingsDep, TemporalDep
 from api.documents import documents_panel
+from api.errors import error_message, field_label
 from api.filing import file_case
 from api.parties import panel_context
 from api.recording import record_node
-from api.schemas import AssignmentIn, CaseIn, NodeIn
+from api.schemas import AssignmentIn, NodeIn
 from api.security import issue_token, staff_of_token
 from db import queries
 from db.models import Case, Court, Node, ObligationRow, Party, SmsMessage, Staff
 from domain import guard
 from domain.approvals import reason_name as approval_reason_name
+from domain.case_numbers import parse_case_number
 from domain.clock import BEIJING, beijing_date, format_beijing, format_day
 from domain.errors import Forbidden, InvalidInput, NotAuthenticated, TooManyAttempts, YgError
 from domain.identity import ID_TYPE_LABELS
@@ -281,6 +283,7 @@ async def _home(
     *,
     form: Mapping[str, str] | None = None,
     error: YgError | None = None,
+    filing: Mapping[str, Any] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     filters = workbench.Filters.of(request.query_params, staff=staff)  # 我的待办 (api/workbench.py)
@@ -306,7 +309,14 @@ async def _home(
             "clerks": await _court_staff(session, court_code=staff.court_code, role="clerk"),
             "form": form or {"filed_on": today.isoformat(), "has_property": "1"},
             "example_number": f"（{today.year}）{staff.court.case_prefix}执123号",
-        }
+            # the rows of parties, their fields' errors, the case already filed under the number (filing.html)
+            "rows": filing_form.blank_rows(),
+            "blank": {kind: filing_form.blank(kind) for kind in filing_form.KINDS},
+            "kind_names": filing_form.KIND_NAMES,
+            "min_rows": filing_form.MIN_ROWS,
+            "field_errors": {},
+            "existing": None,
+        } | dict(filing or {})
     return _render(request, "home.html", context, status=status)
 
 
@@ -329,73 +339,9 @@ def _decimal(text: str, label: str) -> Decimal:
     return value
 
 
-def _case_in(form: Mapping[str, str], staff: Staff) -> CaseIn:
-    """The filing form as the API's CaseIn; what pydantic would say in English is said here in Chinese."""
-    for name, label in (("case_number", "案号"), ("cause", "案由"), ("amount", "执行标的金额")):
-        if not form.get(name):
-            raise InvalidInput(f"请填写{label}", kind="MissingField")
-    try:
-        filed_on = date.fromisoformat(form.get("filed_on", ""))
-    except ValueError:
-        raise InvalidInput("请填写有效的立案日期", kind="InvalidDate") from None
-    if not form.get("applicant_name"):
-        raise InvalidInput("请填写申请执行人姓名", kind="MissingField")
-    respondent = {k: form.get(f"respondent_{k}", "") for k in ("name", "id_type", "id_number", "address")}
-    if any(v for k, v in respondent.items() if k != "id_type") and not respondent["name"]:
-        raise InvalidInput("请填写被执行人姓名", kind="MissingField")
-    body = {
-        "case_number": form["case_number"],
-        "court_code": staff.court_code,
-        "cause": form["cause"],
-        "amount": _decimal(form["amount"], "执行标的金额"),
-        "filed_on": filed_on,
-        "has_property": form.get("has_property") == "1",
-        "handler": form.get("handler") or None,
-        "clerk": form.get("clerk") or None,
-        "applicants": [
-            {
-                "name": form["applicant_name"],
-                "id_type": form.get("applicant_id_type") or None,
-                "id_number": form.get("applicant_id_number") or None,
-                "phone": form.get("applicant_phone") or None,
-                "eservice_consent": form.get("applicant_eservice_consent") == "1",
-            }
-        ],
-        "respondents": ([{k: v or None for k, v in respondent.items()}] if respondent["name"] else []),
-    }
-    try:
-        return CaseIn.model_validate(body)
-    except ValidationError as e:
-        raise InvalidInput(f"以下内容填写有误：{_field_labels(e)}", kind="InvalidInput") from None
-
-
-_CASE_LABELS = {
-    "case_number": "案号",
-    "cause": "案由",
-    "amount": "执行标的金额",
-    "filed_on": "立案日期",
-    "name": "姓名",
-    "id_type": "证件类型",
-    "id_number": "证件号码",
-    "phone": "手机号码",
-    "address": "地址",
-    "applicants": "申请执行人",
-    "respondents": "被执行人",
-    "summary": "摘要",
-    "occurred_at": "发生时间",
-    "type": "节点类型",
-}
-
-
 def _field_labels(e: ValidationError) -> str:
-    labels = []
-    for err in e.errors():
-        parts = [_CASE_LABELS.get(str(p), "") for p in err["loc"]]
-        label = "".join(p for p in parts if p) or "输入"
-        # A check that names the problem (an ID number's check digit …) says it after the field.
-        labels.append(
-            f"{label}（{err['msg'].removeprefix('Value error, ')}）" if err["type"] == "value_error" else label
-        )
+    """Each wrong field by its Chinese name (api/errors.py, the API's own labels) with what is wrong with it."""
+    labels = [f"{field_label(err['loc']) or '输入'}（{error_message(err)}）" for err in e.errors()]
     return "、".join(dict.fromkeys(labels))
 
 
@@ -403,17 +349,29 @@ def _field_labels(e: ValidationError) -> str:
 async def file_case_form(
     request: Request, staff: PageStaff, session: SessionDep, client: TemporalDep, settings: SettingsDep
 ) -> Response:
-    """File a case from the console through the same service as POST /api/cases."""
+    """File a case from the console through the same service as POST /api/cases (api/filing_form.py reads the rows
+    of parties); 添加/删除 without JavaScript draw the form again with a row more or less."""
     if staff is None:
         return _to_login(request, back_to="/")
-    form = await _form(request)
+    data = await request.form()
+    form = {k: v.strip() for k, v in data.items() if isinstance(v, str)}
+    rows = filing_form.rows_of(data)
+    if form.get("add_row") or form.get("remove_row"):
+        rows = filing_form.edit_rows(rows, add=form.get("add_row", ""), remove=form.get("remove_row", ""))
+        return await _home(request, session, staff, form=form, filing={"rows": rows})
     try:
         if _cross_site(request):
             raise Forbidden("请求来源不正确", kind="CrossSite")
         require_role(staff, "registrar")  # before the form is read: a clerk gets the role message, not a field error
-        filed, created = await file_case(session, client, settings, staff=staff, body=_case_in(form, staff))
+        body = filing_form.case_in(form, rows, staff)
+        filed, created = await file_case(session, client, settings, staff=staff, body=body)
     except YgError as e:
-        return await _home(request, session, staff, form=form, error=e, status=e.status)
+        filing: dict[str, Any] = {"rows": rows, "field_errors": getattr(e, "fields", {})}
+        if e.kind == "CaseAlreadyFiled":  # say what was kept, and where it is
+            with contextlib.suppress(YgError):
+                number = parse_case_number(form.get("case_number", "")).text
+                filing["existing"] = await queries.case_by_number(session, case_number=number)
+        return await _home(request, session, staff, form=form, error=e, filing=filing, status=e.status)
     notice = "exists" if not created else ("shared" if filed.warnings else "filed")
     return RedirectResponse(f"/cases/{filed.case_id}?notice={notice}", status_code=303)
 

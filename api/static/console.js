@@ -91,11 +91,14 @@
   document.addEventListener("click", function (event) {
     var add = event.target.closest && event.target.closest("[data-add-row]");
     if (add) {
+      event.preventDefault();  // without this script the button posts the form and the server adds the row
       var list = document.getElementById(add.dataset.addRow);
       var template = document.getElementById(add.dataset.addRow + "-template");
       if (!list || !template) return;
       var row = template.content.firstElementChild.cloneNode(true);
       list.appendChild(row);
+      var none = list.parentElement.querySelector(".empty-rows");
+      if (none) none.remove();
       renumber(list);
       var first = row.querySelector("input[type=text]");
       if (first) first.focus();
@@ -103,6 +106,7 @@
     }
     var remove = event.target.closest && event.target.closest("[data-remove-row]");
     if (remove) {
+      event.preventDefault();
       var row2 = remove.closest(".party-row");
       var list2 = row2 && row2.parentElement;
       if (row2 && list2) { row2.remove(); renumber(list2); }

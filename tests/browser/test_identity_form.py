@@ -44,7 +44,7 @@ async def test_a_wrong_check_digit_is_named_and_the_corrected_number_files(
     await form.get_by_role("button", name="立案并启动流程").click()
 
     error = page.locator("#filing .alert-error")
-    await expect(error).to_contain_text("被执行人证件号码（统一社会信用代码校验位错误")
+    await expect(error).to_contain_text("第1位被执行人的证件号码：统一社会信用代码校验位错误")
     assert await _count(console, Case) == 0
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
     await page.screenshot(path=f"{SHOTS}/filing-refused-{width}.png", full_page=True)
