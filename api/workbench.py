@@ -19,7 +19,9 @@ from sqlalchemy.orm import aliased
 from api.messages import shows_clock
 from db import queries
 from db.models import Case, Court, Feedback, Node, ObligationRow, Party, Staff
+from domain import guard
 from domain.clock import BEIJING, beijing_date
+from domain.errors import YgError
 from domain.feedback import draft_feedback
 from domain.nodes import CATALOGUE
 from domain.rules import CURRENT_VERSION, rule_set
@@ -389,3 +391,81 @@ async def feedback_replies(
         for f, number, name in (await session.execute(query)).all()
         if f.replied_at is not None
     ]
+
+
+# ---------------------------------------------------------------- restoring a 终本 case (终本规定 第九条)
+
+
+async def restore_panel(
+    session: AsyncSession,
+    case: Case,
+    staff: Staff,
+    *,
+    form: Mapping[str, str] | None = None,
+    error: Any = None,
+) -> dict[str, Any] | None:
+    """The card of a case closed by 终本: the 执恢 case restoring it, or the registrar's form to file one (the
+    parties carried over); None for any other case (the guard decides, domain/guard.py)."""
+    if case.status != "closed":
+        return None
+    rules = rule_set(case.rule_version)
+    try:
+        guard.check_restore(rules, await queries.case_view(session, case=case, rules=rules))
+    except YgError:
+        return None
+    restored = await session.scalar(select(Case).where(Case.restored_from == case.id))
+    can_file = staff.role == "registrar" and staff.court_code == case.court_code and restored is None
+    today = datetime.now(BEIJING).date()
+    panel: dict[str, Any] = {"restored": restored, "can_file": can_file, "error": error}
+    if can_file:
+        court_staff = (
+            await session.scalars(
+                select(Staff)
+                .where(Staff.court_code == case.court_code, Staff.role.in_(WORKERS), Staff.active.is_(True))
+                .order_by(Staff.username)
+            )
+        ).all()
+        panel |= {
+            "form": form
+            or {
+                "filed_on": today.isoformat(),
+                "amount": f"{case.amount:.2f}",
+                "handler": case.handler.username if case.handler else "",
+                "clerk": case.clerk.username if case.clerk else "",
+            },
+            "handlers": [s for s in court_staff if s.role == "handler"],
+            "clerks": [s for s in court_staff if s.role == "clerk"],
+            "example_number": f"（{today.year}）{case.court.case_prefix}执恢1号",
+            "parties": [p for p in case.parties if p.dismissed_at is None],
+        }
+    return panel
+
+
+def restore_body(case: Case, form: Mapping[str, str]) -> dict[str, Any]:
+    """The 执恢 case's filing (CaseIn's fields): the number, date, amount and staff from the form, the parties of
+    the 终本 case as they now are (corrections included, dismissed agents not)."""
+
+    def party(p: Party) -> dict[str, Any]:
+        return {
+            "name": p.name,
+            "id_type": p.id_type,
+            "id_number": p.id_number,
+            "phone": p.phone,
+            "address": p.address,
+            "eservice_consent": p.eservice_consent,
+        }
+
+    kept = [p for p in case.parties if p.dismissed_at is None]
+    return {
+        "case_number": form.get("case_number", ""),
+        "court_code": case.court_code,
+        "cause": case.cause,
+        "amount": form.get("amount", "").replace(",", "") or None,
+        "filed_on": form.get("filed_on") or None,
+        "has_property": True,  # restored because property appeared (终本规定 第九条)
+        "handler": form.get("handler") or None,
+        "clerk": form.get("clerk") or None,
+        "applicants": [party(p) for p in kept if p.role == "applicant"],
+        "agents": [party(p) for p in kept if p.role == "agent"],
+        "respondents": [party(p) for p in kept if p.role == "respondent"],
+    }

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import idempotency
@@ -16,7 +18,9 @@ from api.filing import file_case
 from api.routes.extensions import approval_out, decide, execute_approval_update, request_id_for, require_decider
 from api.schemas import CaseFiled, CaseIn, ExtensionDecisionIn, ExtensionOut, Text
 from contracts.case import REQUEST_ZHONGBEN, RESTORED
+from core.settings import Settings
 from db import queries
+from db.models import Staff
 from domain import guard
 from domain.case_numbers import parse_case_number
 from domain.errors import Conflict, Forbidden, InvalidInput
@@ -100,6 +104,17 @@ async def restore(
     """Restore a 终本 case (恢复执行) as a new linked 执恢 case; the old case's 5-year follow-up ends. The link is
     written with the new case; a 执恢 number that is already another case's (filed on its own, or restoring another
     case) is refused (409), never relinked; the same restoration again answers 200."""
+    filed, created = await restore_case(session, client, settings, staff=staff, case_id=case_id, body=body)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return filed
+
+
+async def restore_case(
+    session: AsyncSession, client: Client, settings: Settings, *, staff: Staff, case_id: str, body: CaseIn
+) -> tuple[CaseFiled, bool]:
+    """File the 执恢 case restoring a 终本 case and tell the old case's workflow (this endpoint and the console's
+    form on the case page); whether this call filed it."""
     old = await visible_case(session, staff, case_id)
     rules = rule_set(old.rule_version)
     guard.check_restore(rules, await queries.case_view(session, case=old, rules=rules))
@@ -119,6 +134,4 @@ async def restore(
     except RPCError as e:
         if e.status != RPCStatusCode.NOT_FOUND:
             raise
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return filed
+    return filed, created

@@ -574,6 +574,7 @@ async def _case_page(
         "feedback_panel": await workbench.feedback_panel(  # case_feedback.html
             session, case, staff, sent=notice in ("feedback_sent", "feedback_repeat")
         ),
+        "restore_panel": await workbench.restore_panel(session, case, staff),  # case_restore.html
         "nodes": [
             NodeRow(
                 seq=n.seq,

@@ -8,10 +8,11 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from api import workbench
-from api.deps import SessionDep, TemporalDep
+from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.routes import pages
+from api.routes.closure import restore_case
 from api.routes.feedback import submit_feedback
-from api.schemas import FeedbackIn
+from api.schemas import CaseIn, FeedbackIn
 from domain.errors import InvalidInput, YgError
 
 router = APIRouter(include_in_schema=False)
@@ -56,3 +57,29 @@ async def feedback_form(
         return await pages._case_page(request, session, staff, case, extra={"feedback_panel": panel}, status=e.status)
     notice = "feedback_sent" if created else "feedback_repeat"
     return RedirectResponse(f"/cases/{case.id}?notice={notice}#feedback", status_code=303)
+
+
+@router.post("/cases/{case_id}/restore")
+async def restore_form(
+    request: Request,
+    case_id: str,
+    staff: pages.PageStaff,
+    session: SessionDep,
+    client: TemporalDep,
+    settings: SettingsDep,
+) -> Response:
+    """File the 执恢 case through the same service as POST /api/cases/{id}/restore (a registrar of the court)."""
+    posted = await pages._case_form(request, case_id, staff, session)
+    if isinstance(posted, Response):
+        return posted
+    staff, case, form = posted
+    try:
+        try:
+            body = CaseIn.model_validate(workbench.restore_body(case, form))
+        except ValidationError as e:
+            raise InvalidInput(f"以下内容填写有误：{pages._field_labels(e)}", kind="InvalidInput") from None
+        filed, _ = await restore_case(session, client, settings, staff=staff, case_id=case.id, body=body)
+    except YgError as e:
+        panel = await workbench.restore_panel(session, case, staff, form=form, error=e)
+        return await pages._case_page(request, session, staff, case, extra={"restore_panel": panel}, status=e.status)
+    return RedirectResponse(f"/cases/{filed.case_id}?notice=restored", status_code=303)

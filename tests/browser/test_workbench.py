@@ -193,3 +193,52 @@ async def test_paging_and_a_case_of_another_court_is_a_chinese_404(page: Page, c
     assert response is not None and response.status == 404
     await expect(page.locator("h1")).to_have_text("未找到该页面")
     await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+
+async def _close_by_zhongben(console: Console, case_id: str) -> None:
+    """终本 through the JSON API: the handler asks, the bureau chief approves the exception, the handler closes."""
+    async with httpx.AsyncClient(base_url=console.base_url, timeout=30) as http:
+
+        async def as_(username: str) -> dict[str, str]:
+            r = await http.post("/api/auth/token", data={"username": username, "password": DEMO_PASSWORD})
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+        handler, chief = await as_("handler"), await as_("bureau_chief")
+        reason = {"reason": "被执行人下落不明，确无财产"}
+        asked = await http.post(f"/api/cases/{case_id}/zhongben-requests", json=reason, headers=handler)
+        assert asked.status_code == 201, asked.text
+        decision = f"/api/cases/{case_id}/zhongben-requests/{asked.json()['id']}/decision"
+        assert (await http.post(decision, json={"approve": True}, headers=chief)).status_code == 200
+        occurred = (datetime.now(BEIJING) - timedelta(minutes=5)).isoformat()
+        node = {"type": "closure", "occurred_at": occurred, "mode": "终本"}
+        r = await http.post(f"/api/cases/{case_id}/nodes", json=node, headers={**handler, "Idempotency-Key": "zb"})
+        assert r.status_code == 201, r.text
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+async def test_registrar_restores_a_zhongben_case_from_its_page(page: Page, console: Console, width: int) -> None:
+    await page.set_viewport_size({"width": width, "height": 900})
+    case_id = await console.file_case()
+    await _close_by_zhongben(console, case_id)
+    await login(page, "handler")
+    await page.goto(f"/cases/{case_id}")
+    await expect(page.locator("#restore")).to_contain_text("由立案庭以“执恢”字号立案恢复执行")
+    await page.get_by_role("button", name="退出登录").click()
+
+    await login(page, "registrar")
+    await page.goto(f"/cases/{case_id}")
+    form = page.locator("form.restore-form")
+    await expect(form).to_contain_text("申请执行人 张三")
+    await form.locator("[name=case_number]").fill(f"（{datetime.now(BEIJING).year}）云0102执{width}号")
+    await form.get_by_role("button", name="立案恢复执行").click()
+    await expect(page.locator("#restore .alert-error")).to_contain_text("执恢")  # a 执 number is refused, in words
+    number = f"（{datetime.now(BEIJING).year}）云0102执恢{width}号"
+    await page.locator("form.restore-form [name=case_number]").fill(number)
+    await _card(page, "#restore", f"restore-form-{width}")
+    await page.locator("form.restore-form").get_by_role("button", name="立案恢复执行").click()
+    await expect(page).to_have_url(re.compile(r"/cases/[0-9a-f-]{36}\?notice=restored$"))
+    await expect(page.locator("h1")).to_have_text(number)
+    await expect(page.locator("#parties")).to_contain_text("张三")
+    await page.goto(f"/cases/{case_id}")
+    await expect(page.locator("#restore")).to_contain_text(f"本案已恢复执行，立为 {number}")
+    await _fits(page, width)
