@@ -531,7 +531,7 @@ async def run_scenario(c: DemoCase) -> None:
         await c.measures(14)
         await c.feedback(reply=k % 3 != 2)
     elif sc == "due_soon":
-        await c.file(c.file_term_due_in(rng.randrange(0, 3)), exact=True)
+        await c.file(c.file_term_due_in(rng.randrange(0, 2)), exact=True)  # the bureau chief warned already
         await c.first_measures()
         await c.measures(20)
         await c.feedback(reply=k % 2 == 0)

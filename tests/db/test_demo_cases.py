@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from domain.identity import check_id_number
 from domain.models import CaseState
 from domain.phones import check_mobile
 from tests.api.conftest import Api, running_api
+from tests.api.helpers import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,6 +51,43 @@ async def test_demo_cases_cover_every_state_through_the_workflows(api: Api, dev_
     assert {name: report.filed[name] for name, _ in SCENARIOS} == {name: 1 for name, _ in SCENARIOS}
     case_of = {scenario: case_id for case_id, scenario in report.cases}
     now = datetime.now(UTC)
+
+    # The read model is what each workflow says, once the steps that follow a request are done (masking after a
+    # closure, the old case's follow-up ended by the restoration's signal).
+    async def open_in_rows(case_id: str) -> set[tuple[str, str, tuple[str, ...]]]:
+        async with api.sessions() as s:
+            rows = await queries.obligations_of_case(s, case_id=case_id)
+        return {(o.obligation_id, o.status, tuple(o.rungs_fired)) for o in rows if o.status == "open"}
+
+    async def both(case: Case) -> tuple[CaseState, set[tuple[str, str, tuple[str, ...]]]]:
+        state = await dev_env.client.get_workflow_handle(case.workflow_id).query(STATE, result_type=CaseState)
+        return state, await open_in_rows(case.id)
+
+    def agree(pair: tuple[CaseState, set[tuple[str, str, tuple[str, ...]]]]) -> bool:
+        state, rows = pair
+        return {(o.id, o.status, tuple(o.rungs_fired)) for o in state.book.obligations if o.status == "open"} == rows
+
+    await eventually(
+        partial(open_in_rows, case_of["restored"]),
+        lambda rows: not any(o.startswith("zhongben-5y") for o, _, _ in rows),
+        seconds=30,
+    )
+    async with api.sessions() as s:
+        everything = list((await s.scalars(select(Case))).unique())
+    for case in everything:
+        state, rows = await eventually(partial(both, case), agree, seconds=30)
+        async with api.sessions() as s:
+            row = await s.get(Case, case.id)
+            assert row is not None
+            closure: list[str | None] = [
+                n.fields["mode"] for n in await queries.nodes_of_case(s, case_id=case.id) if n.type == "closure"
+            ]
+            node_count = len(await queries.nodes_of_case(s, case_id=case.id))
+        assert agree((state, rows)), case.case_number
+        assert state.status == row.status, case.case_number
+        assert [state.closure_mode] == (closure or [None]), case.case_number
+        assert (state.handler or None) == (row.handler.username if row.handler else None), case.case_number
+        assert state.node_count == node_count, case.case_number
 
     async with api.sessions() as s:
         cases = {c.id: c for c in (await s.scalars(select(Case))).unique()}
@@ -100,20 +139,6 @@ async def test_demo_cases_cover_every_state_through_the_workflows(api: Api, dev_
                     assert check_id_number(p.id_number, today=now.date()).number == p.id_number
                 if p.phone:
                     assert check_mobile(p.phone) == p.phone
-
-    # The read model is what each workflow says.
-    for case_id, case in cases.items():
-        state = await dev_env.client.get_workflow_handle(case.workflow_id).query(STATE, result_type=CaseState)
-        assert state.status == case.status, case.case_number
-        closure: list[str | None] = [n.fields["mode"] for n in nodes[case_id] if n.type == "closure"]
-        assert [state.closure_mode] == (closure or [None]), case.case_number
-        assert (state.handler or None) == (case.handler.username if case.handler else None), case.case_number
-        in_book = {(o.id, o.status, tuple(o.rungs_fired)) for o in state.book.obligations if o.status == "open"}
-        in_rows = {
-            (o.obligation_id, o.status, tuple(o.rungs_fired)) for o in obligations[case_id] if o.status == "open"
-        }
-        assert in_book == in_rows, case.case_number
-        assert state.node_count == len(nodes[case_id]), case.case_number
 
     # A second run files nothing again.
     again = await seed_cases(api.http, api.sessions, api.settings, count=count)
