@@ -469,3 +469,11 @@ def restore_body(case: Case, form: Mapping[str, str]) -> dict[str, Any]:
         "agents": [party(p) for p in kept if p.role == "agent"],
         "respondents": [party(p) for p in kept if p.role == "respondent"],
     }
+
+
+async def follow_up_types(session: AsyncSession, case: Case) -> tuple[str, ...]:
+    """The node types still recorded on a closed case: the 终本 follow-up inquiry until the case is restored
+    (终本规定 第九条; guard.follow_up_open decides)."""
+    rules = rule_set(case.rule_version)
+    view = await queries.case_view(session, case=case, rules=rules)
+    return (rules.zhongben.inquiry_node,) if guard.follow_up_open(rules, view) else ()

@@ -474,9 +474,10 @@ def _node_details(n: Node) -> list[str]:
     return details
 
 
-def _node_groups() -> list[tuple[str, list[NodeType]]]:
+def _node_groups(only: Collection[str] = ()) -> list[tuple[str, list[NodeType]]]:
+    """The node form's types by category; ``only`` keeps those types (a 终本 case's follow-up inquiry)."""
     groups: dict[int, list[NodeType]] = {}
-    for nt in CATALOGUE:
+    for nt in (t for t in CATALOGUE if not only or t.code in only):
         groups.setdefault(nt.category, []).append(nt)
     return [(f"{c}. {CATEGORY_NAMES.get(c, '')}", types) for c, types in sorted(groups.items())]
 
@@ -563,7 +564,10 @@ async def _case_page(
     )
     parties = {p.id: p for p in case.parties}
     now = datetime.now(UTC)
-    can_record = staff.id in (case.handler_id, case.clerk_id) and case.status == "open"
+    on_case = staff.id in (case.handler_id, case.clerk_id)
+    # after 终本 the handler still records the 6-monthly inquiry on the closed case (api/workbench.py)
+    follow_up = await workbench.follow_up_types(session, case) if on_case and case.status == "closed" else ()
+    can_record = on_case and (case.status == "open" or bool(follow_up))
     context: dict[str, Any] = {
         "me": _me(staff),
         "case": case,
@@ -639,7 +643,8 @@ async def _case_page(
     }
     if can_record:
         context |= {
-            "node_groups": _node_groups(),
+            "node_groups": _node_groups(only=follow_up),
+            "follow_up": bool(follow_up),
             "closure_modes": CLOSURE_MODES,
             # The key is fixed when the form is drawn: submitting the same form twice records one node.
             "node_form": node_form or {"occurred_at": _datetime_local(now), "idempotency_key": str(uuid.uuid4())},

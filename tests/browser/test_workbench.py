@@ -223,6 +223,13 @@ async def test_registrar_restores_a_zhongben_case_from_its_page(page: Page, cons
     await login(page, "handler")
     await page.goto(f"/cases/{case_id}")
     await expect(page.locator("#restore")).to_contain_text("由立案庭以“执恢”字号立案恢复执行")
+    # the closed case still takes the 6-monthly inquiry, and nothing else
+    form = page.locator("form.node-form")
+    await expect(form.locator("[name=type] option[value]:not([value=''])")).to_have_count(1)
+    await form.locator("[name=type]").select_option(label="网络查控")
+    await form.locator("[name=summary]").fill("总对总查询：未发现可供执行的财产")
+    await form.get_by_role("button", name="录入节点").click()
+    await expect(page.locator("#nodes tbody tr").last).to_contain_text("总对总查询：未发现可供执行的财产")
     await page.get_by_role("button", name="退出登录").click()
 
     await login(page, "registrar")
