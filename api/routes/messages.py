@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from api import messages
+from api import messages, workbench
 from api.access import visible_case
 from api.approvals import inbox_items as approval_items
 from api.deps import CurrentParty, CurrentStaff, FileStoreDep, SessionDep, SettingsDep, TemporalDep
@@ -258,6 +258,8 @@ async def inbox_page(request: Request, staff: PageStaff, session: SessionDep, al
             "messages": waiting,
             # requests waiting for my decision, decisions on mine (api/approvals.py; leader/_inbox_approvals.html)
             "approvals": await approval_items(session, staff=staff, include_done=include),
+            # the applicant's replies to my progress feedback (api/workbench.py; _inbox_replies.html)
+            "replies": await workbench.feedback_replies(session, staff=staff, include_all=include),
             "rungs": [
                 {
                     "case_id": r.case_id,

@@ -139,6 +139,10 @@ async def test_handler_finds_the_overdue_case_and_sends_a_feedback_draft_then_re
     await _card(page, "#obligations", f"obligations-card-{width}")
     await page.goto("/")
     await expect(page.locator("#replies")).to_contain_text("请尽快评估拍卖被执行人的车辆。")
+    await page.get_by_role("link", name="待办").click()
+    await expect(page.locator("#inbox-replies")).to_contain_text("请尽快评估拍卖被执行人的车辆。")
+    await _fits(page, width)
+    await _card(page, "#inbox-replies", f"inbox-replies-{width}")
     async with httpx.AsyncClient(base_url=console.base_url, timeout=30) as http:
         token = (await http.post("/api/auth/token", data={"username": "handler", "password": DEMO_PASSWORD})).json()
         inbox = await http.get("/api/inbox", headers={"Authorization": f"Bearer {token['access_token']}"})
