@@ -4,6 +4,7 @@ that has passed marked 已超期, and the table within a 390 px wide screen (no 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -42,7 +43,7 @@ async def test_the_deadline_table_shows_the_ladder_and_fits_a_phone(page: Page, 
     overdue = table.locator("tbody tr.overdue")
     await expect(overdue).to_have_count(1)
     await expect(overdue).to_contain_text(rows["investigate-1m"].subject)
-    await expect(overdue.locator(".badge-late")).to_have_text("已超期")
+    await expect(overdue.locator(".due-late")).to_have_text(re.compile(r"^已超期\d+天$"))  # days overdue, Beijing days
     term = table.locator("tbody tr", has_text=rows["term-6m"].subject)
     await expect(term).not_to_contain_text("已超期")
     remind = rows["term-6m"].remind_at
