@@ -404,9 +404,8 @@ class CaseWorkflow:
         """The request's row, with its approvers' SMS (a new request) or its requester's (a decision) queued in the
         same transaction; the notices lane sends them (issue 11: a new request reaches its approvers at once)."""
         await self._write(Effects(), extension=ext, extension_version=self._book.next_version())
-        if workflow.patched("approval-sms"):
-            reason = request_reason(ext.id) if ext.status == "pending" else decision_reason(ext.id)
-            self._notify(Notice(kind="deliver", reason=reason))
+        reason = request_reason(ext.id) if ext.status == "pending" else decision_reason(ext.id)
+        self._notify(Notice(kind="deliver", reason=reason))
 
     @workflow.update(name=REQUEST_EXTENSION)
     async def request_extension(self, inp: RequestExtensionInput) -> Extension:
