@@ -122,7 +122,7 @@ async def test_the_console_filing_form_names_the_id_number_problem(api: Api) -> 
     r = await api.http.post("/cases", data=form)
 
     assert r.status_code == 422
-    assert "证件号码（居民身份证号码校验位错误" in r.text
+    assert "第1位申请执行人的证件号码：居民身份证号码校验位错误" in r.text  # beside the field and in the summary
     assert await _cases(api) == 0
 
 
