@@ -65,6 +65,7 @@ class Filters:
     node: str = ""
     mine: bool = True
     page: int = 1
+    worker: bool = True  # a handler or clerk: may switch between their cases and the court's
 
     @classmethod
     def of(cls, params: Mapping[str, str], *, staff: Staff) -> Filters:
@@ -83,6 +84,7 @@ class Filters:
             node=n if (n := params.get("node", "")) in nodes else "",
             mine=staff.role in WORKERS and scope != "court",
             page=page,
+            worker=staff.role in WORKERS,
         )
 
     def query(self, **changes: Any) -> str:
@@ -93,7 +95,7 @@ class Filters:
             "overdue": "1" if self.overdue else "",
             "rule": self.rule,
             "node": self.node,
-            "scope": "" if self.mine else "court",
+            "scope": "court" if self.worker and not self.mine else "",
             "page": str(self.page) if self.page > 1 else "",
         }
         values |= {k: str(v) for k, v in changes.items()}

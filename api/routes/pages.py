@@ -407,6 +407,7 @@ class NodeRow:
 
 
 def _reason(reason: str, node_names: Mapping[str, str], complaints: Collection[str] = ()) -> str:
+    """An outbox reason in words, the one place every page showing SMS takes it from; never the key itself."""
     if (said := party_messages.reason_name(reason, complaints)) is not None:  # 当事人留言/投诉, 留言/投诉答复
         return said
     if (said := approval_reason_name(reason)) is not None:  # api/approvals.py: a request, its decision
@@ -426,7 +427,7 @@ def _reason(reason: str, node_names: Mapping[str, str], complaints: Collection[s
         return {"agent": "委托代理人查询码", "dismissal": "解除委托，更换查询码", "correction": "更正号码，更换查询码"}[
             reason.partition(":")[0]
         ]
-    return reason
+    return "短信通知"  # a reason added without its words here: still Chinese, never a key like ``xyz:<uuid>``
 
 
 def _recipient(recipient: str, parties: Mapping[int, Party]) -> str:

@@ -119,3 +119,29 @@ async def test_my_cases_are_searched_filtered_and_paged_on_both_databases(api: A
     clerk = await _home(api, "clerk")
     assert "共 22 件" in clerk  # the clerk's own cases: not the one filed without a clerk
     assert "共 0 件" not in await _home(api, "handler2") and "暂无案件" in await _home(api, "handler2")
+
+
+def test_every_outbox_reason_is_said_in_words() -> None:
+    from api.routes.pages import _reason
+
+    said = {
+        reason: _reason(reason, {"n1": "冻结"})
+        for reason in (
+            "filed",
+            "node:n1",
+            "rungs:3",
+            "feedback:f1",
+            "eservice:d1",
+            "agent:7",
+            "dismissal:7",
+            "correction:7",
+            "message:m1",
+            "reply:m1",
+            "request:ext-1",
+            "decision:ext-1",
+            "something-new:0b7e",
+        )
+    }
+    assert said["node:n1"] == "节点通知：冻结" and said["feedback:f1"] == "执行进展反馈"
+    for reason, words in said.items():
+        assert re.fullmatch(r"[\u4e00-\u9fff：，、（）]+", words), (reason, words)
