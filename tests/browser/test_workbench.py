@@ -5,14 +5,16 @@ the applicant's reply on the case page, on the home page and in the JSON inbox."
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
+from sqlalchemy import select
 
 from db.demo import DEMO_PASSWORD
+from db.models import Party, SmsMessage
 from domain.clock import BEIJING
 from tests.browser.conftest import Console, login
 from tests.browser.test_portal import _filing_sms
@@ -253,3 +255,50 @@ async def test_registrar_restores_a_zhongben_case_from_its_page(page: Page, cons
     await page.goto(f"/cases/{case_id}")
     await expect(page.locator("#restore")).to_contain_text(f"本案已恢复执行，立为 {number}")
     await _fits(page, width)
+
+
+async def test_a_page_waiting_for_an_sms_refreshes_its_parts_never_the_form_being_typed(
+    page: Page, console: Console
+) -> None:
+    """While an SMS of the case is on its way the page follows it (every 2 s), without reloading: the node form
+    keeps what the handler is typing; once the SMS is sent the outbox shows it and the page stops asking."""
+    case_id = await console.file_case()
+    await login(page, "handler")
+    await page.goto(f"/cases/{case_id}")
+    await expect(page.locator("#outbox tbody tr", has_text="立案通知")).to_contain_text("已发送")
+    async with console.sessions() as s:  # an SMS on its way: a row the provider has not taken yet
+        party = await s.scalar(select(Party.id).where(Party.case_id == case_id, Party.role == "applicant"))
+        row = SmsMessage(
+            case_id=case_id,
+            reason="node:on-its-way",
+            recipient=f"party:{party}",
+            to="13800000000",
+            body="【测试】短信在途",
+            status="pending",
+            provider="outbox",
+            created_at=datetime.now(UTC),
+        )
+        s.add(row)
+        await s.commit()
+        row_id = row.id
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(r.url) if r.headers.get("x-requested-with") == "fetch" else None)
+    await page.reload()
+    await expect(page.locator("#live-note")).to_be_visible()
+    summary = page.locator("form.node-form [name=summary]")
+    await summary.fill("正在输入的摘要，不能被刷新掉")
+    await page.wait_for_timeout(4500)  # two refreshes
+    assert len(fetched) >= 2  # the live parts were fetched …
+    await expect(summary).to_have_value("正在输入的摘要，不能被刷新掉")  # … and the form left alone
+
+    async with console.sessions() as s:
+        sent = await s.get(SmsMessage, row_id)
+        assert sent is not None
+        sent.status, sent.sent_at = "sent", datetime.now(UTC)
+        await s.commit()
+    await expect(page.locator("#live-note")).to_have_count(0)
+    await expect(page.locator("#outbox tbody tr", has_text="短信在途")).to_contain_text("已发送")
+    await expect(summary).to_have_value("正在输入的摘要，不能被刷新掉")
+    count = len(fetched)
+    await page.wait_for_timeout(2500)
+    assert len(fetched) == count  # nothing in flight: it stopped
