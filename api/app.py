@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from api import court_info, documents, errors, filing, messages, parties, portal_pages, qr
+from api import announcer, court_info, documents, errors, filing, messages, parties, portal_pages, qr
+from api.announcer import Round
 from api.edge import Edge
 from api.routes import (
     admin,
@@ -57,29 +56,34 @@ def create_app(settings: Settings | None = None, *, temporal: Client | None = No
         app.state.sessions = make_sessions(engine)
         app.state.temporal = temporal or await connect(settings)
         app.state.files = build_store(settings)  # the file store of YG_FILE_STORE (core/files.py)
-        # Cases filed while Temporal was unreachable get their workflow once it is back (api/filing.py).
-        starter = asyncio.create_task(
-            filing.keep_starting_unstarted_cases(app.state.sessions, lambda: app.state.temporal, settings)
-        )
-        # Messages and replies whose request answered 503 and was not retried reach their case (api/messages.py).
-        announcer = asyncio.create_task(messages.keep_announcing(app.state.sessions, lambda: app.state.temporal))
-        # E-service and downloads whose request answered 503 and was not retried reach their case (api/documents.py).
-        server = asyncio.create_task(documents.keep_serving(app.state.sessions, lambda: app.state.temporal))
-        # Changes of parties whose SMS no one told the workflow to send (a 503 not repeated) (api/parties.py).
-        party_announcer = asyncio.create_task(parties.keep_announcing(app.state.sessions, lambda: app.state.temporal))
-        yield
-        party_announcer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await party_announcer
-        server.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await server
-        starter.cancel()
-        announcer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await starter
-        with contextlib.suppress(asyncio.CancelledError):
-            await announcer
+        sessions, temporal_now = app.state.sessions, lambda: app.state.temporal  # a test may swap the client
+        async with announcer.running(
+            # Cases filed while Temporal was unreachable get their workflow once it is back (api/filing.py).
+            Round(
+                "starting unstarted cases",
+                filing.ORPHAN_SCAN_INTERVAL,
+                lambda: filing.start_unstarted_cases(sessions, temporal_now(), settings),
+            ),
+            # Messages and replies whose request answered 503 and was not retried reach their case (api/messages.py).
+            Round(
+                "announcing messages",
+                messages.ANNOUNCE_INTERVAL,
+                lambda: messages.announce_pending(sessions, temporal_now()),
+            ),
+            # E-service and downloads whose request answered 503 and was not retried reach their case (documents.py).
+            Round(
+                "announcing e-service",
+                documents.SERVE_INTERVAL,
+                lambda: documents.serve_pending(sessions, temporal_now()),
+            ),
+            # Changes of parties whose SMS no one told the workflow to send (a 503 not repeated) (api/parties.py).
+            Round(
+                "announcing party changes",
+                parties.ANNOUNCE_INTERVAL,
+                lambda: parties.announce_pending(sessions, temporal_now()),
+            ),
+        ):
+            yield
         await engine.dispose()
 
     app = FastAPI(

@@ -11,13 +11,12 @@ sends ``downloaded``, which meets the clock; not downloaded within 3 days, the l
 post, e-mail or fax, and the clerk's ``service`` node naming the document meets it.
 
 As with messages (api/messages.py), rows are committed before the workflow is asked: a 503 leaves them, a retry or
-``keep_serving`` (every API process, every 30 s) finishes the job; the update's key makes a repeat a no-op and the
-outbox's unique (case, reason, recipient) key sends nothing twice.
+``serve_pending`` (every API process, every 30 s: a round of api/announcer.py) finishes the job; the update's key makes
+a repeat a no-op and the outbox's unique (case, reason, recipient) key sends nothing twice.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import re
@@ -597,16 +596,6 @@ async def serve_pending(sessions: async_sessionmaker[AsyncSession], client: Clie
             await announce_download(s, client, receipt)
             done += 1
     return done
-
-
-async def keep_serving(sessions: async_sessionmaker[AsyncSession], temporal: Callable[[], Client]) -> None:
-    """Run ``serve_pending`` every SERVE_INTERVAL until cancelled (the app's lifespan ends)."""
-    while True:
-        await asyncio.sleep(SERVE_INTERVAL.total_seconds())
-        try:
-            await serve_pending(sessions, temporal())
-        except Exception as e:  # a round that fails is retried by the next; the exception names no party
-            log.warning("announcing e-service failed: %s", type(e).__name__)
 
 
 # ---------------------------------------------------------------- the staff case page's panel

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -222,18 +221,6 @@ async def start_unstarted_cases(
         started.append(case.id)
         log.info("workflow started for a case filed while Temporal was unreachable", extra={"case_id": case.id})
     return started
-
-
-async def keep_starting_unstarted_cases(
-    sessions: async_sessionmaker[AsyncSession], temporal: Callable[[], Client], settings: Settings
-) -> None:
-    """Run ``start_unstarted_cases`` every ORPHAN_SCAN_INTERVAL until cancelled (the app's lifespan ends)."""
-    while True:
-        await asyncio.sleep(ORPHAN_SCAN_INTERVAL.total_seconds())
-        try:
-            await start_unstarted_cases(sessions, temporal(), settings)
-        except Exception as e:  # a round that fails is retried by the next; the exception names no party
-            log.warning("starting unstarted cases failed: %s", type(e).__name__)
 
 
 async def _staff_in_court(

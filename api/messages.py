@@ -9,12 +9,11 @@ transaction, then ``CASE_EVENT`` ``reply`` meets the clock.
 As with filing ("no orphan filing", api/filing.py), the row is committed before the workflow is asked: when Temporal
 cannot be reached the request answers 503, a retry with the same Idempotency-Key finishes the job (the row is
 found by its key, the update id derives from the message), and every API process announces what no one retried
-(``keep_announcing``). The update's key makes a repeat a no-op in the workflow, and the outbox's unique
-(case, reason, recipient) key sends nothing twice."""
+(``announce_pending``, a round of api/announcer.py). The update's key makes a repeat a no-op in the workflow, and
+the outbox's unique (case, reason, recipient) key sends nothing twice."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -481,7 +480,7 @@ async def _send_event(
             ended="案件流程已结束，不能再留言",
         )
     except Unavailable:
-        raise  # the row stays: a retry with the same key, or keep_announcing, finishes it
+        raise  # the row stays: a retry with the same key, or the announcing round, finishes it
     except YgError:
         if refused is not None:
             await refused(session, message)
@@ -592,16 +591,6 @@ async def announce_pending(sessions: async_sessionmaker[AsyncSession], client: C
                 continue
             done += 1
     return done
-
-
-async def keep_announcing(sessions: async_sessionmaker[AsyncSession], temporal: Callable[[], Client]) -> None:
-    """Run ``announce_pending`` every ANNOUNCE_INTERVAL until cancelled (the app's lifespan ends)."""
-    while True:
-        await asyncio.sleep(ANNOUNCE_INTERVAL.total_seconds())
-        try:
-            await announce_pending(sessions, temporal())
-        except Exception as e:  # a round that fails is retried by the next; the exception names no party
-            log.warning("announcing messages failed: %s", type(e).__name__)
 
 
 # ---------------------------------------------------------------- the console's conversation section

@@ -18,10 +18,8 @@ derived from the case's state, and a repeat whose workflow was not reached (503)
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -359,16 +357,6 @@ async def announce_pending(sessions: async_sessionmaker[AsyncSession], client: C
                 continue
             done += 1
     return done
-
-
-async def keep_announcing(sessions: async_sessionmaker[AsyncSession], temporal: Callable[[], Client]) -> None:
-    """Run ``announce_pending`` every ANNOUNCE_INTERVAL until cancelled (the app's lifespan ends)."""
-    while True:
-        await asyncio.sleep(ANNOUNCE_INTERVAL.total_seconds())
-        try:
-            await announce_pending(sessions, temporal())
-        except Exception as e:  # a round that fails is retried by the next; the exception names no party
-            log.warning("announcing party changes failed: %s", type(e).__name__)
 
 
 async def _result(session: AsyncSession, case: Case, party: Party, key: str | None) -> PartyChangeResult:
