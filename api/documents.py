@@ -17,7 +17,6 @@ a repeat a no-op and the outbox's unique (case, reason, recipient) key sends not
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import unicodedata
@@ -36,8 +35,7 @@ from temporalio.client import Client
 from api.access import visible_case
 from api.messages import PARTY_ROLE_NAMES
 from api.portal_auth import PortalUser
-from api.updates import send_update
-from contracts.case import CASE_EVENT
+from api.updates import send_case_event
 from core.files import ACCEPTED, FileStore
 from core.settings import Settings
 from db import queries
@@ -303,33 +301,31 @@ async def announce(
     inp = CaseEventInput(
         event="eservice_reminder", ref=document.id, key=reason, notice=Notice(kind="deliver", reason=reason)
     )
-    try:
-        await _send_event(session, client, document.case_id, inp, failed="文书未能送达")
-    except Unavailable:
-        raise
-    except YgError:
-        if refused is not None:
-            await refused(session, document)
-        raise
+    await _send_event(
+        session,
+        client,
+        document.case_id,
+        inp,
+        failed="文书未能送达",
+        refused=None if refused is None else lambda: refused(session, document),
+    )
     await session.execute(
         update(Document).where(Document.id == document.id, Document.served_at.is_(None)).values(served_at=_now())
     )
     await session.commit()
 
 
-async def _send_event(session: AsyncSession, client: Client, case_id: str, inp: CaseEventInput, *, failed: str) -> None:
-    workflow_id = await session.scalar(select(Case.workflow_id).where(Case.id == case_id))
-    assert workflow_id is not None
-    await send_update(
-        session,
-        client,
-        workflow_id,
-        CASE_EVENT,
-        inp,
-        update_id="event-" + hashlib.sha256(inp.key.encode()).hexdigest()[:40],
-        result_type=type(None),
-        failed=failed,
-        ended="案件流程已结束，不能再电子送达",
+def _send_event(
+    session: AsyncSession,
+    client: Client,
+    case_id: str,
+    event: CaseEventInput,
+    *,
+    failed: str,
+    refused: Callable[[], Awaitable[None]] | None = None,
+) -> Awaitable[None]:
+    return send_case_event(
+        session, client, case_id, event, failed=failed, ended="案件流程已结束，不能再电子送达", refused=refused
     )
 
 

@@ -34,8 +34,7 @@ from api.idempotency import check_key
 from api.portal_auth import PortalUser
 from api.schemas import MessageInboxItem, Text
 from api.supervision import SUPERVISORS
-from api.updates import send_update
-from contracts.case import CASE_EVENT
+from api.updates import send_case_event
 from core.settings import Settings
 from db import queries
 from db.models import Case, MessageAttachment, ObligationRow, Party, PartyMessage, SmsMessage, Staff
@@ -428,7 +427,7 @@ async def announce(
         client,
         message,
         CaseEventInput(event=message.kind, ref=message.id, key=reason, notice=Notice(kind="deliver", reason=reason)),
-        refused=refused,
+        refused=None if refused is None else lambda: refused(session, message),
     )
     await session.execute(
         update(PartyMessage)
@@ -457,34 +456,23 @@ async def announce_reply(session: AsyncSession, client: Client, message: PartyMe
     await session.commit()
 
 
-async def _send_event(
+def _send_event(
     session: AsyncSession,
     client: Client,
     message: PartyMessage,
-    inp: CaseEventInput,
+    event: CaseEventInput,
     *,
-    refused: Callable[[AsyncSession, PartyMessage], Awaitable[None]] | None = None,
-) -> None:
-    workflow_id = await session.scalar(select(Case.workflow_id).where(Case.id == message.case_id))
-    assert workflow_id is not None
-    try:
-        await send_update(
-            session,
-            client,
-            workflow_id,
-            CASE_EVENT,
-            inp,
-            update_id="event-" + hashlib.sha256(inp.key.encode()).hexdigest()[:40],
-            result_type=type(None),
-            failed="留言未能送达",
-            ended="案件流程已结束，不能再留言",
-        )
-    except Unavailable:
-        raise  # the row stays: a retry with the same key, or the announcing round, finishes it
-    except YgError:
-        if refused is not None:
-            await refused(session, message)
-        raise
+    refused: Callable[[], Awaitable[None]] | None = None,
+) -> Awaitable[None]:
+    return send_case_event(
+        session,
+        client,
+        message.case_id,
+        event,
+        failed="留言未能送达",
+        ended="案件流程已结束，不能再留言",
+        refused=refused,
+    )
 
 
 async def reply(

@@ -32,8 +32,7 @@ from temporalio.client import Client
 from api.access import keeps_parties, require_party_keeper, visible_case
 from api.filing import _party, checked_phone
 from api.schemas import PartyIn, Text
-from api.updates import send_update
-from contracts.case import CASE_EVENT
+from api.updates import send_case_event
 from db import queries
 from db.models import Case, Party, PartyChange, SmsMessage, Staff
 from domain import guard
@@ -301,14 +300,12 @@ async def _announce(session: AsyncSession, client: Client, case: Case, *, key: s
     if not pending:
         return
     try:
-        await send_update(
+        await send_case_event(
             session,
             client,
-            case.workflow_id,
-            CASE_EVENT,
+            case.id,
             CaseEventInput(event=EVENTS[kind], ref=str(ref), key=key, notice=Notice(kind="deliver", reason=key)),
             update_id=f"event-{case.id}-{key}",
-            result_type=type(None),
             failed="查询码短信未能发出",
             ended="案件流程已结束，查询码短信未能发出",
         )

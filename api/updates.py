@@ -8,6 +8,7 @@ outcome for as long as it takes, so an update stuck behind a failing activity hu
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -24,8 +25,10 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts.case import CASE_EVENT
 from db.models import Case
 from domain.errors import CaseClosed, Conflict, InvalidInput, NotFound, Unavailable, YgError
+from domain.models import CaseEventInput
 
 T = TypeVar("T")
 
@@ -134,6 +137,41 @@ async def send_update(
                 raise _not_started() from None
             raise CaseClosed(ended, kind="CaseClosed") from None
         raise _unavailable(e) from e
+
+
+async def send_case_event(
+    session: AsyncSession,
+    client: Client,
+    case_id: str,
+    event: CaseEventInput,
+    *,
+    failed: str,
+    ended: str,
+    update_id: str | None = None,
+    refused: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Tell the case's workflow of ``event`` (``CASE_EVENT``) once: the update id derives from the event's key, so a
+    retry or a later round acts once. Unavailable leaves the row for them; a refusal runs ``refused``, then raises."""
+    workflow_id = await session.scalar(select(Case.workflow_id).where(Case.id == case_id))
+    assert workflow_id is not None
+    try:
+        await send_update(
+            session,
+            client,
+            workflow_id,
+            CASE_EVENT,
+            event,
+            update_id=update_id or "event-" + hashlib.sha256(event.key.encode()).hexdigest()[:40],
+            result_type=type(None),
+            failed=failed,
+            ended=ended,
+        )
+    except Unavailable:
+        raise  # the row stays: a retry with the same key, or the announcing round, finishes it
+    except YgError:
+        if refused is not None:
+            await refused()
+        raise
 
 
 def _not_started() -> Unavailable:
