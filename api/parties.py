@@ -33,6 +33,7 @@ from api.access import keeps_parties, require_party_keeper, visible_case
 from api.filing import _party, checked_phone
 from api.schemas import PartyIn, Text
 from api.updates import send_case_event
+from core.settings import Settings
 from db import queries
 from db.models import Case, Party, PartyChange, SmsMessage, Staff
 from domain import guard
@@ -196,10 +197,10 @@ async def list_changes(session: AsyncSession, *, staff: Staff, case_id: str) -> 
 class _Change:
     """What one request changes, written in one transaction: audit rows, new query codes and their SMS."""
 
-    def __init__(self, case: Case, *, staff: Staff, kind: str, key: str, provider: str, public_base_url: str) -> None:
+    def __init__(self, case: Case, *, staff: Staff, kind: str, key: str, settings: Settings) -> None:
         self.case, self.staff, self.kind, self.key = case, staff, kind, key
         self.staff_id = staff.id  # read now: a failed commit expires every loaded object
-        self.provider, self.public_base_url = provider, public_base_url
+        self.provider, self.public_base_url = settings.sms_provider, settings.public_base_url
         self.at = datetime.now(UTC)
         self.rows: list[PartyChange] = []
         self.sms: list[SmsMessage] = []
@@ -381,8 +382,7 @@ async def add_agent(
     staff: Staff,
     case_id: str,
     body: AgentIn,
-    provider: str,
-    public_base_url: str,
+    settings: Settings,
     again: bool = False,
 ) -> tuple[PartyChangeResult, bool]:
     """Register an agent with its own query code by SMS; the same agent again (same ID number, or name and phone,
@@ -423,7 +423,7 @@ async def add_agent(
     key = f"agent:{identity}:{(registered or 0) + 1}"
     case.parties.append(agent)
     await session.flush()  # its id, for the SMS's recipient and the audit
-    change = _Change(case, staff=staff, kind="agent_added", key=key, provider=provider, public_base_url=public_base_url)
+    change = _Change(case, staff=staff, kind="agent_added", key=key, settings=settings)
     change.audit(agent, new=agent.name)
     await change.new_code(agent, because=None)
     if not await change.commit(session):  # registered by a request at the same moment: that one is the answer
@@ -435,8 +435,7 @@ async def add_agent(
             staff=change.staff,
             case_id=case_id,
             body=body,
-            provider=provider,
-            public_base_url=public_base_url,
+            settings=settings,
             again=True,
         )
     await _announce(session, client, case, key=key, kind="agent_added", ref=agent.id)
@@ -468,8 +467,7 @@ async def dismiss_agent(
     staff: Staff,
     case_id: str,
     party_id: int,
-    provider: str,
-    public_base_url: str,
+    settings: Settings,
     reason: str = "",
 ) -> tuple[PartyChangeResult, bool]:
     """Dismiss an agent (解除委托): it cannot log in and hears nothing more, every portal login of the case's parties
@@ -481,9 +479,7 @@ async def dismiss_agent(
     key = f"dismissal:{agent.id}"
     if agent.dismissed_at is None:
         renew = guard.renews_query_codes(await queries.case_view(session, case=case, rules=rule_set(case.rule_version)))
-        change = _Change(
-            case, staff=staff, kind="agent_dismissed", key=key, provider=provider, public_base_url=public_base_url
-        )
+        change = _Change(case, staff=staff, kind="agent_dismissed", key=key, settings=settings)
         agent.dismissed_at = change.at
         agent.query_code_hash = None
         for p in case.parties:
@@ -510,8 +506,7 @@ async def correct_party(
     case_id: str,
     party_id: int,
     body: CorrectionIn,
-    provider: str,
-    public_base_url: str,
+    settings: Settings,
     again: bool = False,
 ) -> tuple[PartyChangeResult, bool]:
     """Correct a party's phone, name or address, audited field by field; later SMS go to the corrected number, and a
@@ -546,7 +541,7 @@ async def correct_party(
         )
     )
     key = f"correction:{party.id}:{(corrections or 0) + 1}"
-    change = _Change(case, staff=staff, kind="corrected", key=key, provider=provider, public_base_url=public_base_url)
+    change = _Change(case, staff=staff, kind="corrected", key=key, settings=settings)
     for field, value in new.items():
         change.audit(party, field=field, old=getattr(party, field), new=value, reason=reason)
         setattr(party, field, value)
@@ -567,8 +562,7 @@ async def correct_party(
             case_id=case_id,
             party_id=party_id,
             body=body,
-            provider=provider,
-            public_base_url=public_base_url,
+            settings=settings,
             again=True,
         )
     await _announce(session, client, case, key=key, kind="corrected", ref=party.id)

@@ -54,8 +54,7 @@ async def post_agent(
         staff=staff,
         case_id=case_id,
         body=body,
-        provider=settings.sms_provider,
-        public_base_url=settings.public_base_url,
+        settings=settings,
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -80,8 +79,7 @@ async def post_dismissal(
         staff=staff,
         case_id=case_id,
         party_id=party_id,
-        provider=settings.sms_provider,
-        public_base_url=settings.public_base_url,
+        settings=settings,
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -108,8 +106,7 @@ async def post_correction(
         case_id=case_id,
         party_id=party_id,
         body=body,
-        provider=settings.sms_provider,
-        public_base_url=settings.public_base_url,
+        settings=settings,
     )
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -171,8 +168,7 @@ async def agent_form(
             staff=me,
             case_id=case.id,
             body=body,
-            provider=settings.sms_provider,
-            public_base_url=settings.public_base_url,
+            settings=settings,
         )
     except YgError as e:
         return await _again(request, session, me, case, form="agent", error=e, values=form)
@@ -200,8 +196,7 @@ async def dismissal_form(
             staff=me,
             case_id=case.id,
             party_id=party_id,
-            provider=settings.sms_provider,
-            public_base_url=settings.public_base_url,
+            settings=settings,
             reason=form.get("reason", "")[:500],
         )
     except YgError as e:
@@ -243,8 +238,7 @@ async def correction_form(
             case_id=case.id,
             party_id=party_id,
             body=body,
-            provider=settings.sms_provider,
-            public_base_url=settings.public_base_url,
+            settings=settings,
         )
     except YgError as e:
         return await _again(request, session, me, case, form="correction", error=e, values=form)
