@@ -10,6 +10,7 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement) || (form.method || "get").toLowerCase() !== "post") return;
+    if (form.getAttribute("action") === "/logout") forgetDrafts();  // a court computer is shared
     if (form.dataset.submitting === "1") { event.preventDefault(); return; }
     form.dataset.submitting = "1";
     // The button's own name=value (预览 or 发送) is kept in a hidden field: a disabled button sends none.
@@ -114,6 +115,12 @@
   });
 
   // ------------------------------------------------------------ drafts kept in this browser
+  function forgetDrafts() {
+    try {
+      Object.keys(localStorage).forEach(function (k) { if (k.indexOf("feedback:") === 0) localStorage.removeItem(k); });
+    } catch (e) { /* nothing kept */ }
+  }
+
   function draftFields(form) {
     return Array.prototype.filter.call(form.elements, function (el) {
       return el.name && el.tagName === "TEXTAREA";

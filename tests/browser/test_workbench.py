@@ -302,3 +302,20 @@ async def test_a_page_waiting_for_an_sms_refreshes_its_parts_never_the_form_bein
     count = len(fetched)
     await page.wait_for_timeout(2500)
     assert len(fetched) == count  # nothing in flight: it stopped
+
+
+async def test_logging_out_forgets_the_drafts_kept_in_the_browser(page: Page, console: Console) -> None:
+    """A court computer is shared: a feedback draft kept in the browser does not outlive the handler's session."""
+    case_id = await console.file_case()
+    await login(page, "handler")
+    await page.goto(f"/cases/{case_id}")
+    await _compose(page)
+    form = page.locator("form.feedback-form")
+    await form.locator("[name=next_steps]").fill("草稿：拟查封被执行人房产")
+    await expect(form.locator("[data-draft-note]")).to_contain_text("草稿已保存在本机")
+    await page.get_by_role("button", name="退出登录").click()
+    assert await page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('feedback:')).length") == 0
+    await login(page, "handler")
+    await page.goto(f"/cases/{case_id}")
+    await _compose(page)
+    await expect(page.locator("form.feedback-form [name=next_steps]")).to_have_value("")
