@@ -192,6 +192,12 @@ class S3Backend:
         return body
 
 
+class Upload(Protocol):
+    """A file as a request carries it (starlette's ``UploadFile``): read up to ``size`` bytes."""
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
 class FileStore:
     """``put`` checks and keeps a file, ``open`` gives it back by its hash (checked against the bytes read)."""
 
@@ -210,6 +216,14 @@ class FileStore:
         if data is None or hashlib.sha256(data).hexdigest() != sha256:
             # Missing, or not what was stored: never hand a party bytes whose hash its receipt would not show.
             raise NotFound("文件不存在或已损坏，请联系法院 (file missing or damaged)")
+        return data
+
+    async def read_upload(self, upload: Upload, *, name: str) -> bytes:
+        """An uploaded file's bytes, refused past the store's limit before more is read (the edge bounds only the
+        whole request); ``name`` is the file's as the sender knows it, for the refusal."""
+        data = await upload.read(self.max_bytes + 1)
+        if len(data) > self.max_bytes:
+            raise PayloadTooLarge(f"文件“{name}”过大：单个文件不能超过 {_size(self.max_bytes)} (file too large)")
         return data
 
     async def aput(self, data: bytes, *, filename: str | None = None) -> StoredFile:

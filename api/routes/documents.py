@@ -25,9 +25,8 @@ from api.portal_pages import PortalParty, render_portal
 from api.recording import record_node
 from api.routes.pages import NOTICES, PageStaff, _case_form, _case_page, _me, _not_found, _render, _to_login
 from api.schemas import NodeIn
-from core.files import FileStore
 from db.models import Document
-from domain.errors import InvalidInput, NotFound, PayloadTooLarge, YgError
+from domain.errors import InvalidInput, NotFound, YgError
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
@@ -42,14 +41,6 @@ FILE_RESPONSE: dict[int | str, dict[str, Any]] = {
         "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in documents.ACCEPTED},
     }
 }
-
-
-async def read_upload(upload: StarletteUpload, files: FileStore) -> bytes:
-    """The uploaded bytes, at most the store's limit (the edge already bounded the whole request)."""
-    data = await upload.read(files.max_bytes + 1)
-    if len(data) > files.max_bytes:
-        raise PayloadTooLarge(f"文件过大：单个文件不能超过 {files.max_bytes // (1024 * 1024)} MiB (file too large)")
-    return data
 
 
 def file_response(document: Document, data: bytes) -> Response:
@@ -87,7 +78,7 @@ async def post_document(
     """Attach a document (the case's handler or clerk). Disclosed, it is served electronically to every party who
     consented: a reminder SMS, download in the portal, the receipt at the first download. The same file on the
     same case again returns 200 and the same document."""
-    data = await read_upload(file, files)
+    data = await files.read_upload(file, name=documents.clean_name(file.filename, fallback="文书"))
     document, created = await documents.attach(
         session,
         client,
@@ -170,7 +161,7 @@ async def attach_form(
     try:
         if not isinstance(upload, StarletteUpload) or not upload.filename:
             raise InvalidInput("请选择要上传的文件", kind="MissingFile")
-        data = await read_upload(upload, files)
+        data = await files.read_upload(upload, name=documents.clean_name(upload.filename, fallback="文书"))
         _, created = await documents.attach(
             session,
             client,

@@ -27,7 +27,7 @@ from core.files import FileStore
 from core.settings import Settings
 from db import queries
 from db.models import MessageAttachment, PartyMessage
-from domain.errors import InvalidInput, NotFound, PayloadTooLarge, YgError
+from domain.errors import InvalidInput, NotFound, YgError
 from domain.ladder import RUNG_NAMES
 from domain.messages import KIND_DESTINATIONS, KIND_NAMES, MAX_TEXT
 
@@ -89,9 +89,7 @@ async def _store(parts: list[UploadFile], files: FileStore, settings: Settings) 
         raise InvalidInput(f"每条留言最多附{settings.max_files_per_message}个文件", kind="TooManyFiles")
     uploads = []
     for part in parts:
-        data = await part.read(files.max_bytes + 1)
-        if len(data) > files.max_bytes:
-            raise PayloadTooLarge(f"文件“{_name(part.filename)}”过大 (file too large)")
+        data = await files.read_upload(part, name=_name(part.filename))
         stored = await files.aput(data, filename=part.filename)
         uploads.append(
             Upload(

@@ -95,6 +95,23 @@ def test_a_file_past_the_limit_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "files").exists()
 
 
+async def test_an_upload_is_read_no_further_than_the_limit_and_refused_by_its_name(tmp_path: Path) -> None:
+    class Upload:
+        def __init__(self, data: bytes) -> None:
+            self.data, self.asked = data, 0
+
+        async def read(self, size: int = -1) -> bytes:
+            self.asked = size
+            return self.data[:size]
+
+    small = FileStore(FolderBackend(tmp_path / "files"), max_bytes=100)
+    assert await small.read_upload(Upload(PDF), name="a.pdf") == PDF
+    big = Upload(PDF + b"0" * 1000)
+    with pytest.raises(PayloadTooLarge) as refused:
+        await small.read_upload(big, name="判决书.pdf")
+    assert big.asked == 101 and "文件“判决书.pdf”过大：单个文件不能超过 100 字节" in refused.value.detail
+
+
 @pytest.mark.parametrize("asked", ["../../etc/passwd", "a" * 63, "A" * 64, "/" + "a" * 63, ""])
 def test_only_a_hash_opens_a_file(store: FileStore, asked: str) -> None:
     with pytest.raises(NotFound):
