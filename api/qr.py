@@ -8,10 +8,12 @@ import io
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.access import visible_case
 from api.deps import SessionDep, SettingsDep
 from api.routes.pages import PageStaff, _me, _not_found, _render, _to_login
+from db.models import Case, Staff
 from domain.errors import YgError
 from domain.portal import PORTAL_PATH, portal_link
 
@@ -31,17 +33,27 @@ def qr_svg(url: str, *, scale: int = 4) -> bytes:
     return out.getvalue()
 
 
+async def _case(
+    request: Request, session: AsyncSession, staff: Staff | None, case_id: str
+) -> tuple[Staff, Case] | Response:
+    """Who asks and the case, for staff who may see it; else the login page, or the page saying it is not found."""
+    if staff is None:
+        return _to_login(request)
+    try:
+        return staff, await visible_case(session, staff, case_id)
+    except YgError as e:
+        return _not_found(request, staff, e.detail)
+
+
 @router.get("/cases/{case_id}/qr.svg")
 async def case_qr_svg(
     request: Request, case_id: str, staff: PageStaff, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The case's QR code (staff who may see the case)."""
-    if staff is None:
-        return _to_login(request)
-    try:
-        case = await visible_case(session, staff, case_id)
-    except YgError as e:
-        return _not_found(request, staff, e.detail)
+    found = await _case(request, session, staff, case_id)
+    if isinstance(found, Response):
+        return found
+    _, case = found
     svg = qr_svg(portal_link(settings.public_base_url, case.case_number))
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=300"})
 
@@ -51,14 +63,12 @@ async def case_qr_print(
     request: Request, case_id: str, staff: PageStaff, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """A page to print and hand to the parties: court, case number, the code and how to log in."""
-    if staff is None:
-        return _to_login(request)
-    try:
-        case = await visible_case(session, staff, case_id)
-    except YgError as e:
-        return _not_found(request, staff, e.detail)
+    found = await _case(request, session, staff, case_id)
+    if isinstance(found, Response):
+        return found
+    me, case = found
     context = {
-        "me": _me(staff),
+        "me": _me(me),
         "case": case,
         "link": portal_link(settings.public_base_url, case.case_number),
         "portal_home": settings.public_base_url + PORTAL_PATH,  # to type by hand: the number is on the sheet
