@@ -31,6 +31,7 @@ router = APIRouter(prefix="/codec", tags=["codec"], responses=ERROR_RESPONSES)
 
 ALLOWED_HEADERS = "Authorization, Content-Type, X-Namespace"
 MAX_PAYLOADS = 10_000
+MAX_TEXT = 1024  # a metadata value (an encoding name, a key id)
 
 # The body is read by the route itself, after the caller is known (an anonymous caller learns nothing of it).
 PAYLOADS_BODY: dict[str, Any] = {
@@ -48,8 +49,12 @@ PAYLOADS_BODY: dict[str, Any] = {
                             "items": {
                                 "type": "object",
                                 "properties": {
-                                    "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
-                                    "data": {"type": "string", "format": "byte"},
+                                    "metadata": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string", "maxLength": MAX_TEXT},
+                                    },
+                                    # The whole body is bounded at the edge (YG_MAX_BODY_BYTES, 1 MiB by default).
+                                    "data": {"type": "string", "format": "byte", "maxLength": 1024 * 1024},
                                 },
                             },
                         }
