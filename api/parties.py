@@ -514,6 +514,11 @@ async def correct_party(
     change: a repeated correction answers 200 and changes nothing."""
     case = await _keeper_case(session, staff, case_id)
     party = _party_of(case, party_id)
+    # Corrections of one party are judged one at a time: the row is locked (PostgreSQL; SQLite has one writer) and
+    # read again, so a correction sent at the same moment sees the value the first one wrote and changes nothing.
+    await session.execute(
+        select(Party).where(Party.id == party.id).with_for_update().execution_options(populate_existing=True)
+    )
     if party.dismissed_at is not None:
         raise Conflict("该委托代理人已解除委托，不再更正其信息", kind="AgentDismissed")
     label = f"{ROLE_NAMES.get(party.role, party.role)}（{party.name}）"
