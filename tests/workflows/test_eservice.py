@@ -131,7 +131,7 @@ async def test_a_document_downloaded_in_time_reaches_no_one(
     ob_id = f"eservice-3d:{doc_id}"
     await eventually(lambda: obligations(world, case_id), lambda o: ob_id in o)
 
-    await time_env.sleep(timedelta(hours=30))
+    await time_env.sleep(timedelta(hours=1))  # before the day its reminder warns of (remind_at: 0:00 two days on)
     async with world.sessions() as s:
         case = await queries.case_by_id(s, case_id=case_id)
         assert case is not None
