@@ -41,6 +41,7 @@ from db.demo import COURTS, DEMO_PASSWORD
 from db.models import Case, Party
 from domain.clock import BEIJING, add_months
 from domain.identity import credit_code_check, mod11_check
+from domain.secrets import hashed, new_query_code
 
 log = logging.getLogger("yangguang.demo_cases")
 
@@ -711,6 +712,36 @@ async def seed_cases(
     return report
 
 
+async def portal_demo_login(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, str, str, str] | None:
+    """A way into the party portal on ``make run``: the query code goes out only by SMS and the outbox keeps it
+    masked, so the first open demo case's applicant is given a fresh code, written to this log (development only,
+    invented people). Returns (case number, ID number, phone, code), or None before any demo case exists."""
+    async with sessions.begin() as s:
+        row = (
+            await s.execute(
+                select(Case, Party)
+                .join(Party, Party.case_id == Case.id)
+                .where(
+                    Case.status == "open",
+                    Case.case_number.contains("执8"),
+                    Party.role == "applicant",
+                    Party.query_code_hash.is_not(None),
+                    Party.phone.is_not(None),
+                    Party.id_number.is_not(None),
+                )
+                .order_by(Case.case_number)
+                .limit(1)
+            )
+        ).first()
+        if row is None:
+            return None
+        case, party = row
+        code = new_query_code()
+        party.query_code_hash = await hashed(code)
+        assert party.phone is not None and party.id_number is not None
+        return case.case_number, party.id_number, party.phone, code
+
+
 def requested_count() -> int:
     raw = os.environ.get("YG_DEMO_CASES", str(DEFAULT_COUNT))
     try:
@@ -726,7 +757,11 @@ async def main(base_url: str, count: int) -> int:
     engine = make_engine(settings.database_url)
     try:
         async with httpx.AsyncClient(base_url=base_url, timeout=HTTP_TIMEOUT) as http:
-            report = await seed_cases(http, make_sessions(engine), settings, count=count)
+            sessions = make_sessions(engine)
+            report = await seed_cases(http, sessions, settings, count=count)
+            login = await portal_demo_login(sessions)
+            if login is not None:
+                log.info("门户演示登录 (party portal, /portal): 案号 %s，证件号码 %s，手机号码 %s，查询码 %s", *login)
     finally:
         await engine.dispose()
     return 1 if report.failed else 0

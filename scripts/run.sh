@@ -74,13 +74,16 @@ if [ "$YG_ENVIRONMENT" = dev ] && [ "$DEMO_CASES" != 0 ]; then
   YG_DEMO_CASES="$DEMO_CASES" $BIN/python -m db.demo_cases "http://127.0.0.1:$API_PORT" >>"$VAR/log/demo-cases.log" 2>&1 &
   demo_pid=$!
   DEMO="$DEMO
-  Demo cases: $DEMO_CASES being filed in the background (about 3 minutes), see $VAR/log/demo-cases.log."
+  Demo cases: $DEMO_CASES being filed in the background (about 3 minutes), see $VAR/log/demo-cases.log
+  (its last line is a party-portal login: case number, ID number, phone and query code)."
 fi
 
 cat <<MSG
 
   阳光执行 Yangguang is running.
     Console (控制台)   http://127.0.0.1:$API_PORT/
+    Party portal       http://127.0.0.1:$API_PORT/portal
+    Public lists       http://127.0.0.1:$API_PORT/public
     API docs           http://127.0.0.1:$API_PORT/docs
     OpenAPI            http://127.0.0.1:$API_PORT/openapi.json
     Temporal UI        http://127.0.0.1:$UI_PORT/

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from contracts.case import STATE
 from db import queries
-from db.demo_cases import SCENARIOS, plan, seed_cases
+from db.demo_cases import SCENARIOS, plan, portal_demo_login, seed_cases
 from db.models import Case, ExtensionRequest, Feedback, Node, ObligationRow, PartyMessage
 from domain.identity import check_id_number
 from domain.models import CaseState
@@ -146,6 +146,16 @@ async def test_demo_cases_cover_every_state_through_the_workflows(api: Api, dev_
     async with api.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Case)) == count + 1
         assert await s.scalar(select(func.count()).select_from(Node)) == sum(len(n) for n in nodes.values())
+
+    # The log's portal login works: the portal's own login takes it.
+    login = await portal_demo_login(api.sessions)
+    assert login is not None
+    number, id_number, phone, code = login
+    r = await api.http.post(
+        "/api/portal/token",
+        json={"case_number": number, "id_number": id_number, "phone": phone, "query_code": code},
+    )
+    assert r.status_code == 200, r.text
 
 
 def test_demo_cases_are_refused_outside_development(sqlite_url: str, tmp_path: Path) -> None:
