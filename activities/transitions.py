@@ -19,7 +19,7 @@ from contracts.activities import DELIVER_SMS, SAVE_TRANSITION
 from db import queries, read_model
 from db.models import Case, SmsMessage, Staff, SupervisionRecord
 from domain.clock import beijing_date, format_day
-from domain.ladder import LEVELS, RUNG_NAMES, RUNG_ROLES
+from domain.ladder import LEVELS, RUNG_ROLES, rung_name
 from domain.models import DeliverInput, RungFiring, TransitionInput, TransitionResult
 from domain.periods import schedule_period
 from domain.sms import Duty, rung_message
@@ -97,7 +97,7 @@ class TransitionActivities:
             )
             duty = Duty(
                 subject=ob.subject,
-                rung_name=RUNG_NAMES[f.rung],
+                rung_name=rung_name(f.rung, ob.assignee),
                 due=format_day(beijing_date(ob.due_at)),
                 opening=f.rung == "remind_open",
                 overdue=f.overdue,

@@ -26,6 +26,12 @@ RUNG_NAMES: dict[str, str] = {
     "escalate": "超期报告院长、纪检组长",
 }
 LEVELS: dict[str, int] = {"remind_open": 0, "remind_due": 1, "warn": 2, "escalate": 3}
+ASSIGNEE_NAMES: dict[str, str] = {"handler": "承办人", "clerk": "书记员", "discipline": "纪检组长"}
+
+
+def rung_name(rung: str, assignee: str = "handler") -> str:
+    """The rung in words; a reminder names whom the rule assigns (an e-service clock reminds the clerk)."""
+    return RUNG_NAMES[rung].replace("承办人", ASSIGNEE_NAMES.get(assignee, "承办人"))
 
 
 class Obligation(BaseModel):

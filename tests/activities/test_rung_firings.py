@@ -327,7 +327,7 @@ async def test_reminders_reach_the_obligations_assignee_and_higher_rungs_the_lea
     assert sms["discipline"].count("答复当事人投诉") == 1 and "（共2项）" in sms["discipline"]
     assert "答复当事人投诉" not in sms["handler"] and "电子送达" not in sms["handler"]
     assert sms["clerk"] == (
-        f"【{COURT}】督办（提醒承办人）：{CASE_NUMBER}案件“电子送达文书签收”期限至2026年10月23日，已超期，请及时处理。"
+        f"【{COURT}】督办（提醒书记员）：{CASE_NUMBER}案件“电子送达文书签收”期限至2026年10月23日，已超期，请及时处理。"
     )
 
 

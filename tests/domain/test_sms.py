@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from domain.ladder import rung_name
 from domain.nodes import BY_CODE
 from domain.portal import portal_link
-from domain.sms import Signature, filing_message, node_message, redact_query_code
+from domain.sms import Duty, Signature, filing_message, node_message, redact_query_code, rung_message
 
 COURT = "昆明市五华区人民法院"
 CASE = "（2026）云0102执123号"
@@ -144,3 +145,12 @@ def test_filing_sms_links_to_the_portal_with_the_case_number_as_one_ascii_link()
     body = filing_message(UNASSIGNED, case_number=CASE, filed_on="2026年11月20日", query_code=CODE, portal_url=link)
     assert f"请登录 {link} 凭身份证号码、手机号码和查询码查询案件进展" in body
     assert redact_query_code(body).count(CODE) == 0 and link in redact_query_code(body)
+
+
+def test_a_reminder_names_whom_the_rule_assigns() -> None:
+    """An e-service clock reminds the clerk, a complaint's the discipline head: the SMS says so, not 承办人."""
+    name = rung_name("remind_due", "clerk")
+    clerk = Duty(subject="电子送达文书签收", rung_name=name, due="12月3日", opening=False, overdue=False)
+    text = rung_message("某法院", case_number="（2026）云0102执1号", duties=[clerk])
+    assert "到期前提醒书记员" in text and "承办人" not in text
+    assert rung_name("remind_open") == "提醒承办人" and rung_name("warn", "clerk") == "临期预警执行局长"
