@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -145,3 +145,17 @@ async def login(page: Page, username: str, password: str = DEMO_PASSWORD) -> Non
     await page.locator("[name=username]").fill(username)
     await page.locator("[name=password]").fill(password)
     await page.get_by_role("button", name="登录").click()
+
+
+# Resolves once the image has loaded (0 if it failed or never came): `to_be_visible` passes on the <img> box alone.
+_LOADED_WIDTH = """img => img.complete ? img.naturalWidth : new Promise(done => {
+    img.addEventListener("load", () => done(img.naturalWidth), {once: true});
+    img.addEventListener("error", () => done(0), {once: true});
+    setTimeout(() => done(0), 20000);
+})"""
+
+
+async def loaded_width(image: Locator) -> int:
+    """The natural width of the image the page shows, waiting for it to arrive (lazy images are scrolled to)."""
+    await image.scroll_into_view_if_needed()
+    return int(await image.evaluate(_LOADED_WIDTH))

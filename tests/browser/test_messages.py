@@ -15,7 +15,7 @@ from db.models import Case
 from domain.sms import QUERY_CODE_LABEL
 from tests.api.helpers import eventually
 from tests.api.test_messages import photo
-from tests.browser.conftest import Console, login
+from tests.browser.conftest import Console, loaded_width, login
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots/messages")
@@ -98,7 +98,7 @@ async def test_a_message_with_a_photo_is_answered_by_the_handler_and_read_by_the
     await expect(message).to_contain_text("小汽车停在某小区")
     photo_in_page = message.locator(".attachments img")
     await expect(photo_in_page).to_be_visible()
-    assert await photo_in_page.evaluate("img => img.naturalWidth") == 320  # the photo itself, served to staff
+    assert await loaded_width(photo_in_page) == 320  # the photo itself, served to staff
     await message.locator("[name=text]").fill("已收到线索，将于本周内前往查封该车辆。")
     await page.locator("#messages").screenshot(path=SHOTS / f"case-reply-form-{width}.png")
     await message.get_by_role("button", name="答复并短信通知当事人").click()

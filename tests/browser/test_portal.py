@@ -19,7 +19,7 @@ from db.models import SmsMessage
 from domain.clock import format_beijing
 from domain.sms import QUERY_CODE_LABEL
 from tests.api.helpers import eventually
-from tests.browser.conftest import Console, login
+from tests.browser.conftest import Console, loaded_width, login
 
 pytestmark = pytest.mark.browser
 
@@ -143,7 +143,7 @@ async def test_staff_print_the_case_qr_code_of_the_portal_link(page: Page, conso
     await page.goto(f"/cases/{case_id}")
     qr = page.locator("#case-qr img")
     await expect(qr).to_be_visible()
-    assert await qr.evaluate("img => img.complete && img.naturalWidth > 0")  # the SVG loaded
+    assert await loaded_width(qr) > 0  # the SVG loaded
     await page.screenshot(path=SHOTS / f"staff-case-{width}.png")
 
     await page.goto(f"/cases/{case_id}/qr")
@@ -152,7 +152,7 @@ async def test_staff_print_the_case_qr_code_of_the_portal_link(page: Page, conso
     await expect(sheet).to_contain_text("执行案件查询二维码")
     await expect(sheet.locator(".p-qr-link")).to_have_text(console.settings.public_base_url + "/portal")
     await expect(sheet.locator("img.p-qr")).to_have_attribute("alt", f"案件查询二维码：{link}")  # the SMS's link
-    assert await sheet.locator("img.p-qr").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert await loaded_width(sheet.locator("img.p-qr")) > 0
     await _fits(page, width)
     await page.screenshot(path=SHOTS / f"qr-print-{width}.png", full_page=True)
     await page.emulate_media(media="print")
