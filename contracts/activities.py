@@ -54,11 +54,13 @@ R = TypeVar("R")
 
 
 async def _local(name: str, arg: object, result_type: type[R], summary: str) -> R:
-    """A short computation of the transition (its periods): a local activity, run by the worker that runs the
-    workflow task, so it costs no round trip through the server. Only for steps without effects worth keeping:
-    a workflow task that fails after it ran (an update that landed as the run continued as new) runs it again,
-    and its result is recorded only with the task that succeeds. Writes stay ordinary activities, scheduled only
-    once the workflow task that decided them is recorded."""
+    """A step of the transition itself (its periods, its rows): a local activity, run by the worker that runs the
+    workflow task, so an update answers after one workflow task instead of a round trip through the server.
+
+    A workflow task that fails after a local activity ran (a killed worker, an update that landed as the run
+    continued as new) runs it again, and only the task that succeeds records its result. So a local write must
+    converge to that last run: its rows are keyed by ids the workflow derives from the request, never drawn at
+    random (``CaseWorkflow._stable_id``), and a snapshot of the same version overwrites (db/read_model.py)."""
     return await workflow.execute_local_activity(
         name,
         arg,
@@ -98,7 +100,7 @@ async def save_transition(inp: TransitionInput) -> TransitionResult:
     parts += [f"督办 {len(inp.firings)}" if inp.firings else "", "立案" if inp.opened else ""]
     parts += ["结案" if inp.closing else "", "申请" if inp.extension else "", "指定承办人" if inp.assignment else ""]
     summary = "写入 (read model) " + " ".join(p for p in parts if p)
-    return await _db(SAVE_TRANSITION, inp, TransitionResult, summary)
+    return await _local(SAVE_TRANSITION, inp, TransitionResult, summary)
 
 
 async def send_notice(case_id: str, notice: Notice) -> None:

@@ -26,7 +26,7 @@ from domain.models import Extension, Obligation, RecordedNode
 
 
 async def save_obligation(s: AsyncSession, *, case_id: str, obligation: Obligation, version: int) -> bool:
-    """The obligation as the workflow reported it at ``version``, unless the row already holds that or a newer one.
+    """The obligation as the workflow reported it at ``version``, unless the row already holds a newer one.
 
     When written, a met or ended obligation closes its open supervision records (they leave the inboxes, seed 004),
     and an open one closes those of the rungs it re-armed (a moved deadline); an overtaken snapshot touches neither.
@@ -85,8 +85,9 @@ async def save_extension(s: AsyncSession, *, case_id: str, extension: Extension,
     return await _write_newer(s, ExtensionRequest, key={"id": e.id}, values=values, version=version, case_id=case_id)
 
 
-async def save_node(s: AsyncSession, *, case_id: str, node: RecordedNode) -> bool:
-    """Insert the node once: its id is the business key, so a retry finds it and writes nothing."""
+async def save_node(s: AsyncSession, *, case_id: str, node: RecordedNode) -> None:
+    """The node as its transition last wrote it: its id derives from the request's key, so a retry, or the write of
+    a workflow task that failed after it, is the same row written again."""
     n = node
     values = {
         "id": n.node_id,
@@ -102,11 +103,12 @@ async def save_node(s: AsyncSession, *, case_id: str, node: RecordedNode) -> boo
         "idempotency_key": n.idempotency_key,
         "recorded_by": n.recorded_by,
     }
-    return await _insert_once(s, Node, values, key=["id"])
+    await _upsert(s, Node, values, key=["id"])
 
 
-async def save_feedback(s: AsyncSession, *, feedback: SaveFeedbackInput) -> bool:
-    """Insert the progress feedback once (seed 002 第五条): its id is the business key, a retry writes nothing."""
+async def save_feedback(s: AsyncSession, *, feedback: SaveFeedbackInput) -> None:
+    """The progress feedback (seed 002 第五条) as its transition last wrote it; its id derives from the request, as a
+    node's does (the applicant's reply is not among these columns and stays)."""
     f = feedback
     values = {
         "id": f.feedback_id,
@@ -121,7 +123,7 @@ async def save_feedback(s: AsyncSession, *, feedback: SaveFeedbackInput) -> bool
         "submitted_at": f.submitted_at,
         "late": f.late,
     }
-    return await _insert_once(s, Feedback, values, key=["id"])
+    await _upsert(s, Feedback, values, key=["id"])
 
 
 async def mark_case_open(s: AsyncSession, *, case_id: str) -> bool:
@@ -151,7 +153,7 @@ async def _write_newer(
     version: int,
     **on_insert: Any,
 ) -> bool:
-    """UPDATE … WHERE version < :v; with no row, INSERT … ON CONFLICT DO NOTHING; when that conflicts (another
+    """UPDATE … WHERE version <= :v; with no row, INSERT … ON CONFLICT DO NOTHING; when that conflicts (another
     transaction inserted the same key since the UPDATE looked), the UPDATE again, against the row it committed.
 
     ON CONFLICT instead of a savepoint: a savepoint on SQLite's Python driver can end the caller's transaction.
@@ -159,7 +161,9 @@ async def _write_newer(
     if version < 0:
         raise ValueError(f"read-model version {version} < 0")
     where = [getattr(model, k) == v for k, v in key.items()]
-    newer = model.version < version if version > 0 else model.version == 0
+    # The same version again overwrites: the write a failed workflow task made (a local activity) is followed by
+    # the one its recorded retry makes, and that one must stand (contracts/activities.py `_local`).
+    newer = model.version <= version
     stmt = update(model).where(*where, newer).values(**values, version=version)
     if await _rowcount(s, stmt):
         return True
@@ -182,6 +186,16 @@ async def _insert_once(s: AsyncSession, model: type[Base], values: dict[str, Any
     else:
         raise NotImplementedError(f"read-model writes on {dialect}")
     return (await s.execute(stmt)).first() is not None
+
+
+async def _upsert(s: AsyncSession, model: type[Base], values: dict[str, Any], *, key: list[str]) -> None:
+    """INSERT … ON CONFLICT (key) DO UPDATE with every other column given, on SQLite and PostgreSQL alike."""
+    dialect = s.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"read-model writes on {dialect}")
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model).values(**values)
+    changed = {k: v for k, v in values.items() if k not in key}
+    await s.execute(stmt.on_conflict_do_update(index_elements=key, set_=changed))
 
 
 async def _rowcount(s: AsyncSession, stmt: Executable) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -255,6 +256,11 @@ class CaseWorkflow:
             approved=frozenset(e.kind for e in self._state.extensions if e.status == "approved"),
         )
 
+    def _stable_id(self, kind: str, key: str) -> str:
+        """The id of a row this case writes for a request: the same in every run and every retried workflow task,
+        so a local write that a failed task made is the row the recorded task writes again (contracts/activities)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"yangguang:{self._inp.case_id}:{kind}:{key}"))
+
     @staticmethod
     def _refuse_unless(check: Callable[[], None]) -> None:
         """Turn the guard's refusal into a non-retryable update failure named by its kind."""
@@ -310,7 +316,7 @@ class CaseWorkflow:
         nt = node_type(inp.type)
         assert nt is not None  # the guard refused unknown types
         now = workflow.now()
-        node_id = str(workflow.uuid4())
+        node_id = self._stable_id("node", inp.idempotency_key)
         # Reserve the key before the first await, so a concurrent repeat waits for this result.
         self._state.processed[inp.idempotency_key] = NodeResult(node_id=node_id, late=False)
         self._state.node_count += 1
@@ -520,7 +526,7 @@ class CaseWorkflow:
             effects = self._book.event("feedback", now)
             ob = effects.met[0] if effects.met else None
             result = FeedbackResult(
-                feedback_id=str(workflow.uuid4()),
+                feedback_id=self._stable_id("feedback", inp.request_id),
                 n=self._state.feedback_given,
                 obligation_id=ob.id if ob else None,
                 late=bool(ob and ob.late),

@@ -156,24 +156,18 @@ async def test_retried_open_snapshot_after_met_leaves_the_obligation_met(
     assert await sms_count(sessions) == sent  # and nobody is told again
 
 
-async def test_a_retried_save_of_the_same_version_writes_nothing(
-    sessions: async_sessionmaker[AsyncSession], case_id: str
-) -> None:
+async def test_the_last_save_of_a_version_stands(sessions: async_sessionmaker[AsyncSession], case_id: str) -> None:
     first = investigate(rungs_fired=["remind_open"])
     await save(sessions, case_id, first, version=3)
-    before = await row(sessions, case_id)
 
-    # A retried activity carries the same version; whatever it holds, the stored row stays as the first attempt
-    # wrote it (updated_at included).
+    # A local write made by a workflow task that then failed is followed by its recorded retry, with the same
+    # version and what the recorded task decided: that one stands.
     await save(sessions, case_id, first.model_copy(update={"rungs_fired": ["remind_open", "warn"]}), version=3)
 
     after = await row(sessions, case_id)
-    assert (after.rungs_fired, after.level, after.version, after.updated_at) == (
-        ["remind_open"],
-        0,
-        3,
-        before.updated_at,
-    )
+    assert (after.rungs_fired, after.level, after.version) == (["remind_open", "warn"], 2, 3)
+    await save(sessions, case_id, first, version=2)  # an older one still never does
+    assert (await row(sessions, case_id)).rungs_fired == ["remind_open", "warn"]
 
 
 async def test_a_newer_version_wins_and_re_arms_or_closes_the_rungs(
@@ -249,19 +243,22 @@ async def test_a_retried_pending_extension_never_undoes_its_decision(
     ]
 
 
-async def test_a_retried_extension_of_the_same_version_writes_nothing(
+async def test_an_extension_keeps_the_last_write_of_the_newest_version(
     sessions: async_sessionmaker[AsyncSession], case_id: str
 ) -> None:
     pending = Extension(
         id=f"ext-{case_id}", months=3, reason="被执行人财产正在评估拍卖", requested_by="handler", requested_at=FILED
     )
-    await run(sessions, TransitionInput(case_id=case_id, extension=pending, extension_version=1))
-    changed = pending.model_copy(update={"reason": "retry"})
-    await run(sessions, TransitionInput(case_id=case_id, extension=changed, extension_version=1))
+    phantom = pending.model_copy(update={"reason": "a failed workflow task's local write"})
+    await run(sessions, TransitionInput(case_id=case_id, extension=phantom, extension_version=1))
+    await run(sessions, TransitionInput(case_id=case_id, extension=pending, extension_version=1))  # the recorded one
+    decided = pending.model_copy(update={"status": "refused", "decided_by": "president", "decided_at": MET})
+    await run(sessions, TransitionInput(case_id=case_id, extension=decided, extension_version=2))
+    await run(sessions, TransitionInput(case_id=case_id, extension=pending, extension_version=1))  # overtaken
 
     async with sessions() as s:
         rows = await queries.extensions_of_case(s, case_id=case_id)
-    assert [(r.reason, r.status, r.version) for r in rows] == [("被执行人财产正在评估拍卖", "pending", 1)]
+    assert [(r.reason, r.status, r.version) for r in rows] == [("被执行人财产正在评估拍卖", "refused", 2)]
 
 
 async def test_approving_a_zhongben_exception_keeps_the_waived_conditions_apart_from_the_note(
