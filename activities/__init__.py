@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.calendar import CalendarActivities
+from activities.notices import NoticeActivities
 from activities.outbox import Outbox
 from activities.public_lists import PublicListActivities, PublicListPublisher
 from activities.sms import SmsActivities
@@ -30,12 +31,11 @@ def build_activities(deps: Deps, *, public_base_url: str = "") -> list[Callable[
     sms = SmsActivities(deps.sessions, deps.sms, public_base_url=public_base_url)
     calendar = CalendarActivities(deps.sessions)
     public_lists = PublicListActivities(deps.sessions, deps.publisher)
+    notices = NoticeActivities(sms, transitions, public_lists)
     return [
         calendar.schedule_periods,
         transitions.save_transition,
-        transitions.deliver_sms,
-        sms.notify_parties,
-        public_lists.list_unfinished_case,
+        notices.send_notices,
         public_lists.apply_node_to_public_lists,
         public_lists.mask_case_entries,
     ]

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from contracts.activities import APPLY_NODE_TO_PUBLIC_LISTS, LIST_UNFINISHED_CASE, MASK_CASE_ENTRIES
+from contracts.activities import APPLY_NODE_TO_PUBLIC_LISTS, MASK_CASE_ENTRIES
 from db import queries
 from db.models import Case, Node, Party, PublicListEntry
 from domain.nodes import node_type
@@ -32,7 +32,6 @@ from domain.public_lists import (
 
 __all__ = [
     "APPLY_NODE_TO_PUBLIC_LISTS",
-    "LIST_UNFINISHED_CASE",
     "MASK_CASE_ENTRIES",
     "LocalPublisher",
     "PublicListActivities",
@@ -82,7 +81,6 @@ class PublicListActivities:
         self._sessions = sessions
         self._publisher: PublicListPublisher = publisher or LocalPublisher(sessions)
 
-    @activity.defn(name=LIST_UNFINISHED_CASE)
     async def list_unfinished_case(self, inp: CaseListInput) -> PublicListChange:
         """Each respondent of a filed case goes on the unfinished-cases list (未结执行实施案件, seed 002 第一条)."""
         async with self._sessions.begin() as s:

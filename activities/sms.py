@@ -10,7 +10,6 @@ from temporalio import activity
 
 from activities.outbox import Outbox
 from activities.sms_providers import SmsProvider
-from contracts.activities import NOTIFY_PARTIES
 from db.models import Case, Feedback, Node, SmsMessage
 from domain.clock import format_day
 from domain.models import NotifyInput, NotifyResult
@@ -32,7 +31,6 @@ class SmsActivities:
         self._public_base_url = public_base_url  # the filing SMS links to the portal there (empty: no link)
         self._outbox = Outbox(sessions, provider)
 
-    @activity.defn(name=NOTIFY_PARTIES)
     async def notify_parties(self, inp: NotifyInput) -> NotifyResult:
         """Queue one message per applicant and agent, then send what is not yet sent; retries send nothing twice."""
         await self._queue(inp)

@@ -15,7 +15,7 @@ from temporalio import activity
 
 from activities.approvals import queue_request_sms
 from activities.outbox import Outbox
-from contracts.activities import DELIVER_SMS, SAVE_TRANSITION
+from contracts.activities import SAVE_TRANSITION
 from db import queries, read_model
 from db.models import Case, SmsMessage, Staff, SupervisionRecord
 from domain.clock import beijing_date, format_day
@@ -148,7 +148,6 @@ class TransitionActivities:
                 )
             )
 
-    @activity.defn(name=DELIVER_SMS)
     async def deliver_sms(self, inp: DeliverInput) -> int:
         """Send what a batch queued; a row already sent is not sent again."""
         async with self._sessions() as s:

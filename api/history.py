@@ -218,6 +218,12 @@ async def _summary(client: Client, e: Event, scheduled: dict[int, str], accepted
         return f"失败：{scheduled.get(failed.scheduled_event_id, '')}：{kind}：{text}"
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
         return f"超时（将重试）：{scheduled.get(e.activity_task_timed_out_event_attributes.scheduled_event_id, '')}"
+    if t == EventType.EVENT_TYPE_MARKER_RECORDED:  # a local activity (periods, the transition's write) ran
+        marker = e.marker_recorded_event_attributes
+        if marker.HasField("failure"):
+            kind, text = failure_text(marker.failure)
+            return f"失败（将重试）：{meta or marker.marker_name}：{kind}：{text}"
+        return f"完成：{meta or marker.marker_name}"
     if t == EventType.EVENT_TYPE_TIMER_STARTED:
         timer = e.timer_started_event_attributes
         return f"计时开始：{meta or '计时器'}，时长{timer.start_to_fire_timeout.ToTimedelta()}"

@@ -13,22 +13,19 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 from domain.models import (
-    DeliverInput,
     Notice,
-    NotifyInput,
+    NoticesInput,
     ScheduleInput,
     ScheduleResult,
     TransitionInput,
     TransitionResult,
 )
 from domain.obligations import PeriodRequest, Schedule
-from domain.public_lists import CaseListInput, MaskInput, MaskResult, PublicListChange, PublicListNodeInput
+from domain.public_lists import MaskInput, MaskResult, PublicListChange, PublicListNodeInput
 
 SCHEDULE_PERIODS = "schedule_periods"
 SAVE_TRANSITION = "save_transition"
-NOTIFY_PARTIES = "notify_parties"
-DELIVER_SMS = "deliver_sms"
-LIST_UNFINISHED_CASE = "list_unfinished_case"
+SEND_NOTICES = "send_notices"
 APPLY_NODE_TO_PUBLIC_LISTS = "apply_node_to_public_lists"
 MASK_CASE_ENTRIES = "mask_case_entries"
 
@@ -103,20 +100,16 @@ async def save_transition(inp: TransitionInput) -> TransitionResult:
     return await _local(SAVE_TRANSITION, inp, TransitionResult, summary)
 
 
-async def send_notice(case_id: str, notice: Notice) -> None:
-    """An SMS to the parties (queued and sent) or the staff SMS a rung batch queued (sent)."""
-    if notice.kind == "deliver":
-        name: str = DELIVER_SMS
-        arg: object = DeliverInput(case_id=case_id, reason=notice.reason)
-    else:
-        name, arg = NOTIFY_PARTIES, NotifyInput(case_id=case_id, reason=notice.reason, node_id=notice.node_id)
+async def send_notices(case_id: str, notices: list[Notice]) -> None:
+    """What the case announces, in one activity: SMS queued and sent, the staff SMS of rung batches sent, the
+    listing among the unfinished cases. Each is keyed, so a retry sends and lists nothing twice."""
     await workflow.execute_activity(
-        name,
-        arg,
+        SEND_NOTICES,
+        NoticesInput(case_id=case_id, notices=notices),
         start_to_close_timeout=SMS_TIMEOUT,
         heartbeat_timeout=SMS_HEARTBEAT,
         retry_policy=SMS_RETRY,
-        summary=_notice_summary(notice),
+        summary="、".join(_notice_summary(n) for n in notices),
     )
 
 
@@ -130,11 +123,8 @@ def _notice_summary(notice: Notice) -> str:
     }
     names |= {"request": "审批申请短信 (to the approvers)", "decision": "审批结果短信 (to the requester)"}
     names |= {"message": "留言、投诉短信 (to whoever answers it)", "reply": "答复短信 (to the party)"}  # messages
+    names |= {"listed": "列入未结案件公开名单 (public list)"}
     return f"{names.get(kind, '督办短信 (ladder SMS)')} {ref}".strip()
-
-
-async def list_unfinished_case(case_id: str) -> None:
-    await _db(LIST_UNFINISHED_CASE, CaseListInput(case_id=case_id), PublicListChange, "列入未结案件公开名单")
 
 
 async def apply_node_to_public_lists(case_id: str, node_id: str) -> None:

@@ -59,12 +59,21 @@ class Extension(BaseModel):
 
 
 class Notice(BaseModel):
-    """A message waiting to go out beside the case's main loop (decision 8): to the parties (``notify``) or the
-    staff SMS a rung batch queued (``deliver``)."""
+    """Something the case announces beside its main loop (decision 8): an SMS to the parties (``notify``), the
+    staff SMS a rung batch queued (``deliver``), or its listing among the unfinished cases (``list``, seed 002
+    第一条)."""
 
-    kind: Literal["notify", "deliver"] = "notify"
-    reason: str  # "filed" | "node:<node_id>" | "feedback:<id>" | "assigned:<node_id>" | "rungs:<batch>"
+    kind: Literal["notify", "deliver", "list"] = "notify"
+    # "filed" | "node:<node_id>" | "feedback:<id>" | "assigned:<node_id>" | "rungs:<batch>" | "listed" | …
+    reason: str
     node_id: str | None = None
+
+
+class NoticesInput(BaseModel):
+    """The notices waiting when the lane wakes, sent in one activity, in order."""
+
+    case_id: str
+    notices: list[Notice]
 
 
 class CaseEventInput(BaseModel):

@@ -122,14 +122,14 @@ class CaseWorkflow:
                 workflow.continue_as_new(inp.model_copy(update={"state": self._state.carried()}))
 
     async def _file(self) -> None:
-        """Filing: the case is open in the read model with its clocks, listed as unfinished, and the applicants
-        are sent their query codes."""
+        """Filing: the case is open in the read model with its clocks; the applicants are sent their query codes
+        and the case is listed as unfinished beside the main loop."""
         effects = self._book.file(assigned=bool(self._state.handler), has_property=self._inp.has_property)
         await self._compute(effects)
         await self._write(effects, opened=True)
-        self._state.opened = True  # the filing's update answers now; the listing follows
+        self._state.opened = True  # the filing's update answers now; the SMS and the listing follow
         self._notify(Notice(reason="filed"))
-        await act.list_unfinished_case(self._inp.case_id)
+        self._notify(Notice(kind="list", reason="listed"))
 
     async def _wait_for_something(self) -> None:
         """Sleep until the next rung, an event that changed the book, the end, or time to continue as new."""
@@ -207,12 +207,14 @@ class CaseWorkflow:
         self._state.pending_notices.append(notice)
 
     async def _send_notices(self) -> None:
-        """The notices lane: SMS go out in order beside the main loop, so a failing provider delays messages but
-        never the clocks (decision 8). A notice leaves the queue only once sent."""
+        """The notices lane: SMS and the public listing go out in order beside the main loop, so a failing provider
+        delays them but never the clocks (decision 8). The notices waiting when it wakes go in one activity; they
+        leave the queue only once sent."""
         while True:
             await workflow.wait_condition(lambda: bool(self._state.pending_notices))
-            await act.send_notice(self._inp.case_id, self._state.pending_notices[0])
-            self._state.pending_notices.pop(0)
+            batch = list(self._state.pending_notices)
+            await act.send_notices(self._inp.case_id, batch)
+            del self._state.pending_notices[: len(batch)]
 
     def _start_masking(self) -> None:
         """Mask every public entry of the case in the background; the ladder watches the deadline meanwhile."""

@@ -106,9 +106,7 @@ OPERATION_NAMES = {
     "case_event": "案件事件",
     "save_transition": "写入案件状态",
     "schedule_periods": "计算期限",
-    "notify_parties": "通知当事人",
-    "deliver_sms": "发送短信",
-    "list_unfinished_case": "列入未结案件公开名单",
+    "send_notices": "发送短信、列入公开名单",
     "apply_node_to_public_lists": "按节点更新公开名单",
     "mask_case_entries": "屏蔽公开名单信息",
 }

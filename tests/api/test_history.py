@@ -104,9 +104,10 @@ async def test_history_names_events_in_court_terms(api: Api, dev_env: WorkflowEn
     # Activities by the summary the workflow gave them: the filing SMS and one SMS per disclosed node.
     started = [s for s, k in zip(said, kinds, strict=True) if k == "activity_task_scheduled"]
     assert any(s.startswith("开始：") and "立案短信" in s for s in started)
+    written = [s for s, k in zip(said, kinds, strict=True) if k == "marker_recorded"]  # local activities
     for node in (notice, late, closure):
         assert any("节点短信" in s and node["node_id"] in s for s in started), node
-        assert any("保存节点" in s and node["node_id"] in s for s in started), node
+        assert any(s.startswith("完成：写入") and "保存节点" in s and node["node_id"] in s for s in written), node
     completed = [s for s, k in zip(said, kinds, strict=True) if k == "activity_task_completed"]
     assert completed and all(s.startswith("完成：") and len(s) > len("完成：") for s in completed)
     assert "workflow_execution_update_completed" in kinds

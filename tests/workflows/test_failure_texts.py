@@ -15,6 +15,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.public_lists import LocalPublisher
+from contracts.activities import SEND_NOTICES
 from db.models import Party
 from domain.public_lists import PublicEntry
 from tests.api.helpers import eventually
@@ -73,7 +74,7 @@ async def test_a_failing_activity_s_failure_in_temporal_has_no_id_number_name_or
 
     [failing] = await eventually(lambda: _pending(handle), lambda p: len(p) == 1, seconds=30)
     failure = failing.last_failure
-    assert failing.activity_type.name == "list_unfinished_case"
+    assert failing.activity_type.name == SEND_NOTICES  # the listing among the unfinished cases, in the notices lane
     assert failure.application_failure_info.type == "OperationalError"  # the kind is kept: retry policies match it
     assert not failure.application_failure_info.non_retryable  # still retried until the database is back
     assert "no such table: outside_list" in failure.message
