@@ -31,9 +31,10 @@ def sees_court(staff: Staff, court_path: str) -> bool:
     return court_path.startswith(staff.court.path)
 
 
-async def visible_case(session: AsyncSession, staff: Staff, case_id: str) -> Case:
-    """The case if this staff member's court is the case's court or above it; 404 otherwise."""
-    case = await queries.case_by_id(session, case_id=case_id)
+async def visible_case(session: AsyncSession, staff: Staff, case_id: str, *, people: bool = True) -> Case:
+    """The case if this staff member's court is the case's court or above it; 404 otherwise (``people``: see
+    queries.case_by_id)."""
+    case = await queries.case_by_id(session, case_id=case_id, people=people)
     if case is None or not sees_court(staff, case.court.path):
         raise NotFound("案件不存在或不在本院管辖范围内 (case not found)", kind="CaseNotFound")
     return case

@@ -32,7 +32,7 @@ async def record_node(
 ) -> tuple[NodeCreated, bool]:
     """Return the node and whether this request created it; the same key again returns the same node, with
     another body it is refused (api/idempotency.py)."""
-    case = await visible_case(session, staff, case_id)
+    case = await visible_case(session, staff, case_id, people=False)  # a node needs the case's own columns
     require_on_case(staff, case)
     claimed = None
     if idempotency_key is None:

@@ -104,12 +104,12 @@ def read_token(token: str, *, secret: str) -> TokenClaims:
 async def staff_of_token(session: AsyncSession, token: str, *, secret: str) -> Staff:
     """The active staff member a valid token was issued to, unless it was ended by logout."""
     claims = read_token(token, secret=secret)
+    staff = await queries.staff_of_live_token(session, username=claims.username, jti=claims.jti)
+    if staff is not None and staff.active:
+        return staff
     if await queries.token_revoked(session, jti=claims.jti):
         raise NotAuthenticated("已退出登录，请重新登录 (logged out)", kind="TokenRevoked")
-    staff = await queries.staff_by_username(session, username=claims.username)
-    if staff is None or not staff.active:
-        raise NotAuthenticated("账号不存在或已停用 (account unknown or disabled)", kind="InvalidToken")
-    return staff
+    raise NotAuthenticated("账号不存在或已停用 (account unknown or disabled)", kind="InvalidToken")
 
 
 async def logout(session: AsyncSession, token: str, *, secret: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import raiseload
 
 from db.models import (
     CalendarAlert,
@@ -17,6 +18,7 @@ from db.models import (
     Node,
     ObligationRow,
     Party,
+    RevokedToken,
     SmsMessage,
     Staff,
 )
@@ -30,6 +32,12 @@ async def staff_by_username(session: AsyncSession, *, username: str) -> Staff | 
     return await session.scalar(select(Staff).where(Staff.username == username))
 
 
+async def staff_of_live_token(session: AsyncSession, *, username: str, jti: str) -> Staff | None:
+    """The staff member a token names, unless the token was ended by logout: one query on every request."""
+    revoked = select(RevokedToken.jti).where(RevokedToken.jti == jti).exists()
+    return await session.scalar(select(Staff).where(Staff.username == username, ~revoked))
+
+
 async def court_by_code(session: AsyncSession, *, code: str) -> Court | None:
     return await session.get(Court, code)
 
@@ -38,8 +46,13 @@ async def courts(session: AsyncSession) -> Sequence[Court]:
     return (await session.scalars(select(Court).order_by(Court.path))).all()
 
 
-async def case_by_id(session: AsyncSession, *, case_id: str) -> Case | None:
-    return await session.get(Case, case_id)
+async def case_by_id(session: AsyncSession, *, case_id: str, people: bool = True) -> Case | None:
+    """The case with its court; ``people``: with its parties, handler and clerk too (otherwise reading them raises,
+    for paths that need only the case's own columns, such as recording a node)."""
+    if people:
+        return await session.get(Case, case_id)
+    lean = (raiseload(Case.parties), raiseload(Case.handler), raiseload(Case.clerk))
+    return await session.scalar(select(Case).where(Case.id == case_id).options(*lean))
 
 
 async def case_by_number(session: AsyncSession, *, case_number: str) -> Case | None:
@@ -468,7 +481,6 @@ async def case_view(session: AsyncSession, *, case: Case, rules: RuleSet) -> Cas
 
 
 # staff tokens ended by logout
-from db.models import RevokedToken  # noqa: E402
 
 
 async def token_revoked(session: AsyncSession, *, jti: str) -> bool:

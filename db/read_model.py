@@ -1,13 +1,11 @@
 """The read model's writes, session first: the caller owns the transaction, so several can share one (decision 1).
 
 Rows the workflow rewrites as a whole snapshot (obligations, extension requests) carry the workflow's version of
-it and are written only when that version is newer than the stored one: the retry of an older snapshot (a worker
-killed mid-activity, its attempt retried after a later save landed) changes nothing. Rows written once (nodes,
-feedback) are inserted once by their business key. The case's status only moves forward (filing → open →
-closed). Every function returns whether it wrote; none commits.
-
-Version 0 is a caller from before versions (a history recorded before the workflow passed them): among such
-writes the last one wins, as before, and any versioned write wins over them.
+it and are written unless the stored one is newer: the retry of an older snapshot (a worker killed mid-activity,
+its attempt retried after a later save landed) changes nothing, and the same version again is the write the
+recorded workflow task made after a failed one (a local activity runs again). Nodes and feedback are written by
+ids the workflow derives from the request. The case's status only moves forward (filing → open → closed). None
+commits: the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -153,49 +151,32 @@ async def _write_newer(
     version: int,
     **on_insert: Any,
 ) -> bool:
-    """UPDATE … WHERE version <= :v; with no row, INSERT … ON CONFLICT DO NOTHING; when that conflicts (another
-    transaction inserted the same key since the UPDATE looked), the UPDATE again, against the row it committed.
-
-    ON CONFLICT instead of a savepoint: a savepoint on SQLite's Python driver can end the caller's transaction.
-    """
+    """INSERT … ON CONFLICT (key) DO UPDATE … WHERE stored version <= :v, one statement on SQLite and PostgreSQL
+    (a competing first insert is waited for, then compared); whether it wrote comes from RETURNING."""
     if version < 0:
         raise ValueError(f"read-model version {version} < 0")
-    where = [getattr(model, k) == v for k, v in key.items()]
-    # The same version again overwrites: the write a failed workflow task made (a local activity) is followed by
-    # the one its recorded retry makes, and that one must stand (contracts/activities.py `_local`).
-    newer = model.version <= version
-    stmt = update(model).where(*where, newer).values(**values, version=version)
-    if await _rowcount(s, stmt):
-        return True
-    if await _insert_once(s, model, {**key, **on_insert, **values, "version": version}, key=list(key)):
-        return True
-    return await _rowcount(s, stmt) > 0
+    row = {**key, **on_insert, **values, "version": version}
+    stmt = _dialect_insert(s, model).values(**row)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(key), set_={**values, "version": version}, where=model.version <= version
+    )
+    return (await s.execute(stmt.returning(model.version))).first() is not None
 
 
-async def _insert_once(s: AsyncSession, model: type[Base], values: dict[str, Any], *, key: list[str]) -> bool:
-    """INSERT … ON CONFLICT (key) DO NOTHING, on SQLite (3.35+) and PostgreSQL alike; other violations still raise.
-
-    Whether it inserted comes from RETURNING: the PostgreSQL driver reports no row count for an INSERT.
-    """
-    dialect, columns = s.get_bind().dialect.name, [getattr(model, k) for k in key]
-    stmt: Executable
+def _dialect_insert(s: AsyncSession, model: type[Base]) -> Any:
+    """INSERT with ON CONFLICT, on SQLite (3.35+) and PostgreSQL alike."""
+    dialect = s.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=key).returning(*columns)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=key).returning(*columns)
-    else:
-        raise NotImplementedError(f"read-model writes on {dialect}")
-    return (await s.execute(stmt)).first() is not None
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"read-model writes on {dialect}")
 
 
 async def _upsert(s: AsyncSession, model: type[Base], values: dict[str, Any], *, key: list[str]) -> None:
-    """INSERT … ON CONFLICT (key) DO UPDATE with every other column given, on SQLite and PostgreSQL alike."""
-    dialect = s.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"read-model writes on {dialect}")
-    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model).values(**values)
+    """INSERT … ON CONFLICT (key) DO UPDATE with every other column given."""
     changed = {k: v for k, v in values.items() if k not in key}
-    await s.execute(stmt.on_conflict_do_update(index_elements=key, set_=changed))
+    await s.execute(_dialect_insert(s, model).values(**values).on_conflict_do_update(index_elements=key, set_=changed))
 
 
 async def _rowcount(s: AsyncSession, stmt: Executable) -> int:
