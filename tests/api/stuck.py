@@ -8,6 +8,7 @@ from activities import Deps
 from activities.public_lists import LocalPublisher
 from domain.public_lists import PublicEntry
 from tests.api.conftest import Api
+from tests.conftest import RunningWorker
 
 # What a driver error carries: the statement and its parameters, personal data included.
 LEAKED_ID = "530103198505051234"
@@ -46,3 +47,10 @@ async def restart_worker(api: Api, publisher: FailingPublisher | None) -> None:
     await api.worker.stop()
     api.worker.deps = Deps(api.sessions, api.worker.deps.sms, publisher)
     await api.worker.start()
+
+
+async def filing_announced(worker: RunningWorker, case_id: str) -> bool:
+    """The case's workflow runs no activity: its filing's notices (SMS, listing) are done, so a worker restarted
+    now leaves nothing of the filing retrying."""
+    described = await worker.client.get_workflow_handle(f"case-{case_id}").describe()
+    return not described.raw_description.pending_activities

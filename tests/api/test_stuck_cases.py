@@ -13,7 +13,7 @@ from temporalio.api.failure.v1 import ApplicationFailureInfo, Failure
 from api.history import failure_text
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, eventually, now_iso
-from tests.api.stuck import LEAKED_ID, LEAKED_NAME, FailingPublisher, restart_worker
+from tests.api.stuck import LEAKED_ID, LEAKED_NAME, FailingPublisher, filing_announced, restart_worker
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -34,11 +34,12 @@ async def _stuck_case(api: Api, monkeypatch: pytest.MonkeyPatch) -> tuple[str, s
     r = await api.as_("registrar", "POST", "/api/cases", json=case_body())
     assert r.status_code == 201, r.text
     case_id, case_number = r.json()["case_id"], r.json()["case_number"]
-    # The filing SMS goes out first: a worker restarted under it would leave that activity retrying too.
+    # The filing's notices go out first: a worker restarted under them would leave that activity retrying too.
     await eventually(
         lambda: _get(api, "handler", f"/api/sms?case_id={case_id}"),
         lambda ms: any(m["reason"] == "filed" and m["status"] == "sent" for m in ms),
     )
+    await eventually(lambda: filing_announced(api.worker, case_id), bool)
     publisher = FailingPublisher(api, {"dishonest"})
     await restart_worker(api, publisher)
     monkeypatch.setattr("api.updates.UPDATE_DEADLINE", timedelta(seconds=2))

@@ -23,7 +23,7 @@ from domain.calendar import PUBLISHED_LAST_YEAR
 from domain.clock import BEIJING
 from tests.api.conftest import Api
 from tests.api.helpers import eventually
-from tests.api.stuck import LEAKED_ID, LEAKED_NAME, FailingPublisher
+from tests.api.stuck import LEAKED_ID, LEAKED_NAME, FailingPublisher, filing_announced
 from tests.browser.conftest import Console, login
 
 pytestmark = pytest.mark.browser
@@ -236,12 +236,13 @@ async def _restart(console: Console, publisher: FailingPublisher | None) -> None
     await worker.start()
 
 
-async def _filing_sms_sent(console: Console, case_id: str) -> bool:
+async def _filing_done(console: Console, case_id: str) -> bool:
     async with console.sessions() as s:
         status = await s.scalar(
             select(SmsMessage.status).where(SmsMessage.case_id == case_id, SmsMessage.reason == "filed").limit(1)
         )
-    return status == "sent"
+    assert console.worker is not None
+    return status == "sent" and await filing_announced(console.worker, case_id)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -250,7 +251,7 @@ async def test_a_stuck_case_is_listed_and_its_history_shows_the_failing_step(
 ) -> None:
     await page.set_viewport_size({"width": width, "height": 900})
     case_id = await console.file_case()
-    await eventually(lambda: _filing_sms_sent(console, case_id), bool, seconds=20)
+    await eventually(lambda: _filing_done(console, case_id), bool, seconds=20)
     # the dishonest list cannot be published: the workflow retries that step for ever
     publisher = FailingPublisher(cast(Api, console), {"dishonest"})
     await _restart(console, publisher)
