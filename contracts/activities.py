@@ -109,8 +109,14 @@ async def send_notices(case_id: str, notices: list[Notice]) -> None:
         start_to_close_timeout=SMS_TIMEOUT,
         heartbeat_timeout=SMS_HEARTBEAT,
         retry_policy=SMS_RETRY,
-        summary="、".join(_notice_summary(n) for n in notices),
+        summary=_batch_summary(notices),
     )
+
+
+def _batch_summary(notices: list[Notice], shown: int = 3) -> str:
+    """The first few notices by name (a provider down for a day leaves many waiting), and how many in all."""
+    names = "、".join(_notice_summary(n) for n in notices[:shown])
+    return names if len(notices) <= shown else f"{names} 等{len(notices)}条"
 
 
 def _notice_summary(notice: Notice) -> str:
