@@ -74,13 +74,15 @@ class TokenClaims:
     username: str
     jti: str
     expires_at: datetime
+    epoch: int  # the account's login epoch when the token was issued (Staff.login_epoch)
 
 
-def issue_token(*, username: str, role: str, secret: str, minutes: int) -> str:
+def issue_token(staff: Staff, *, secret: str, minutes: int) -> str:
     now = datetime.now(UTC)
     claims = {
-        "sub": username,
-        "role": role,
+        "sub": staff.username,
+        "role": staff.role,
+        "ep": staff.login_epoch,  # a reset password raises the account's epoch: older tokens are refused
         "jti": uuid.uuid4().hex,
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
@@ -97,15 +99,20 @@ def read_token(token: str, *, secret: str) -> TokenClaims:
     except jwt.InvalidTokenError:
         raise NotAuthenticated("登录凭证无效，请重新登录 (invalid token)", kind="InvalidToken") from None
     return TokenClaims(
-        username=str(claims["sub"]), jti=str(claims["jti"]), expires_at=datetime.fromtimestamp(claims["exp"], UTC)
+        username=str(claims["sub"]),
+        jti=str(claims["jti"]),
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        epoch=int(claims.get("ep", 0)),
     )
 
 
 async def staff_of_token(session: AsyncSession, token: str, *, secret: str) -> Staff:
-    """The active staff member a valid token was issued to, unless it was ended by logout."""
+    """The active staff member a valid token was issued to, unless it was ended by logout or by a password reset."""
     claims = read_token(token, secret=secret)
     staff = await queries.staff_of_live_token(session, username=claims.username, jti=claims.jti)
     if staff is not None and staff.active:
+        if staff.login_epoch != claims.epoch:
+            raise NotAuthenticated("密码已重置，请用新密码重新登录 (password reset)", kind="TokenSuperseded")
         return staff
     if await queries.token_revoked(session, jti=claims.jti):
         raise NotAuthenticated("已退出登录，请重新登录 (logged out)", kind="TokenRevoked")

@@ -178,10 +178,12 @@ async def change_role(session: AsyncSession, admin: Staff, staff_id: int, *, rol
 
 
 async def reset_password(session: AsyncSession, admin: Staff, staff_id: int) -> tuple[Staff, str]:
-    """A new temporary password for the user (shown once to the administrator), audited without the password."""
+    """A new temporary password for the user (shown once to the administrator), audited without the password; every
+    login of the user ends."""
     user = await kept_user(session, admin, staff_id)
     password = new_password()
     user.password_hash = await hashed(password)
+    user.login_epoch += 1  # whoever was logged in as the user (the reason for a reset, often) is logged out now
     _audit(session, admin, user, "password", None, None)
     await session.commit()
     return user, password

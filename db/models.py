@@ -75,6 +75,8 @@ class Staff(Base):
     office_phone: Mapped[str | None] = mapped_column(String(32))
     mobile: Mapped[str | None] = mapped_column(String(32), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Staff tokens carry it; a reset password raises it, so every older token is refused (api/security.py, 0018).
+    login_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     court: Mapped[Court] = relationship(lazy="joined")
 
 

@@ -22,9 +22,7 @@ async def login(
     """A bearer token for the username and password; too many failures for the username or from the address →
     429 with Retry-After, whatever the password."""
     staff = await security.login(session, form.username, form.password, address=address)
-    token = issue_token(
-        username=staff.username, role=staff.role, secret=settings.secret_key, minutes=settings.token_minutes
-    )
+    token = issue_token(staff, secret=settings.secret_key, minutes=settings.token_minutes)
     return Token(access_token=token, expires_in=settings.token_minutes * 60)
 
 

@@ -235,9 +235,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, ad
     except NotAuthenticated:
         context = {"username": username, "next": target, "error": "用户名或密码错误，请重新输入。"}
         return _render(request, "login.html", context, status=401)
-    token = issue_token(
-        username=staff.username, role=staff.role, secret=settings.secret_key, minutes=settings.token_minutes
-    )
+    token = issue_token(staff, secret=settings.secret_key, minutes=settings.token_minutes)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         COOKIE,

@@ -123,6 +123,9 @@ async def test_users_are_kept_only_within_the_admins_court_tree(api: Api) -> Non
 async def test_a_reset_password_works_once_shown_and_the_old_one_no_longer_does(api: Api) -> None:
     async with api.sessions() as s:
         clerk = await s.scalar(select(Staff.id).where(Staff.username == "clerk"))
+    # Logged in before the reset (an account taken over, often the reason for one): logged out by it.
+    before = await api.login("clerk")
+    assert (await api.http.get("/api/inbox", headers=before)).status_code == 200
     async with _console(api, "admin") as http:
         r = await http.post(f"/admin/users/{clerk}/password")
         assert r.status_code == 200
@@ -133,6 +136,11 @@ async def test_a_reset_password_works_once_shown_and_the_old_one_no_longer_does(
     assert old.status_code == 401
     new = await api.http.post("/api/auth/token", data={"username": "clerk", "password": password})
     assert new.status_code == 200
+    ended = await api.http.get("/api/inbox", headers=before)
+    assert ended.status_code == 401 and ended.json()["error"] == "TokenSuperseded"
+    assert "密码已重置" in ended.json()["detail"]
+    fresh = {"Authorization": f"Bearer {new.json()['access_token']}"}
+    assert (await api.http.get("/api/inbox", headers=fresh)).status_code == 200
     assert await _count(api, StaffChange, staff_id=clerk, kind="password") == 1
     async with api.sessions() as s:
         change = await s.scalar(select(StaffChange).where(StaffChange.staff_id == clerk))

@@ -14,7 +14,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from api.security import issue_token
-from db.models import Case, Node, Party, SmsMessage
+from db.models import Case, Node, Party, SmsMessage, Staff
 from domain.clock import BEIJING
 from domain.models import CaseState
 from tests.api.conftest import Api
@@ -161,10 +161,12 @@ async def test_filing_without_a_valid_login_is_401(
     api: Api, dev_env: WorkflowEnvironment, headers: dict[str, str] | str, kind: str
 ) -> None:
     if headers == "forged":
-        token = issue_token(username="registrar", role="registrar", secret="x" * 40, minutes=5)
+        token = issue_token(Staff(username="registrar", role="registrar", login_epoch=0), secret="x" * 40, minutes=5)
         headers = {"Authorization": f"Bearer {token}"}
     elif headers == "expired":
-        token = issue_token(username="registrar", role="registrar", secret=api.settings.secret_key, minutes=-1)
+        token = issue_token(
+            Staff(username="registrar", role="registrar", login_epoch=0), secret=api.settings.secret_key, minutes=-1
+        )
         headers = {"Authorization": f"Bearer {token}"}
     assert isinstance(headers, dict)
     r = await api.http.post("/api/cases", json=case_body(), headers=headers)

@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 from api.portal_auth import issue_party_token
 from api.security import issue_token
-from db.models import Party
+from db.models import Party, Staff
 from domain.clock import BEIJING
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, eventually, serve
@@ -296,7 +296,7 @@ async def test_fuzzing_every_operation_finds_no_5xx_and_every_error_in_the_shape
         """Demo users are named by their role (db/demo.py)."""
         if role == "party":
             return party
-        return issue_token(username=role, role=role, secret=api.settings.secret_key, minutes=60)
+        return issue_token(Staff(username=role, role=role, login_epoch=0), secret=api.settings.secret_key, minutes=60)
 
     spec = api.app.openapi()
     valid = valid_bodies(filed_body["case_number"], filed_body["applicants"][0]["phone"])

@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.app import create_app
 from api.security import issue_token
 from db.migrate import upgrade
+from db.models import Staff
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, serve
 from tests.api.test_errors import _file, _node, _rows, _state, assert_error, sqlite_only
@@ -334,7 +335,9 @@ def _closed_port() -> int:
 
 
 async def _outage_answers(app: FastAPI) -> list[httpx.Response]:
-    token = issue_token(username="handler", role="handler", secret=app.state.settings.secret_key, minutes=5)
+    token = issue_token(
+        Staff(username="handler", role="handler", login_epoch=0), secret=app.state.settings.secret_key, minutes=5
+    )
     bearer = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://yg.test") as http:
         return [
