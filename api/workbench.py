@@ -410,12 +410,13 @@ async def restore_panel(
     parties carried over); None for any other case (the guard decides, domain/guard.py)."""
     if case.status != "closed":
         return None
-    rules = rule_set(case.rule_version)
-    try:
-        guard.check_restore(rules, await queries.case_view(session, case=case, rules=rules))
-    except YgError:
-        return None
     restored = await session.scalar(select(Case).where(Case.restored_from == case.id))
+    if restored is None:  # whether it may be restored at all is the guard's to say
+        rules = rule_set(case.rule_version)
+        try:
+            guard.check_restore(rules, await queries.case_view(session, case=case, rules=rules))
+        except YgError:
+            return None
     can_file = staff.role == "registrar" and staff.court_code == case.court_code and restored is None
     today = datetime.now(BEIJING).date()
     panel: dict[str, Any] = {"restored": restored, "can_file": can_file, "error": error}

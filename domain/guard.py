@@ -99,9 +99,12 @@ def unmet_zhongben(rules: RuleSet, case: CaseView, *, closing_at: datetime) -> l
 
 
 def check_restore(rules: RuleSet, case: CaseView) -> None:
-    """Only a case closed by 终本 is restored (恢复执行) as a new 执恢 case (终本规定 第九条)."""
+    """Only a case closed by 终本 is restored (恢复执行), once, as a new 执恢 case (终本规定 第九条); the 执恢 case
+    carries on from there (closed by 终本 again, it is the one restored next)."""
     if case.status != "closed" or case.closure_mode != rules.zhongben.mode:
         raise Conflict("只有以终本方式结案的案件可以恢复执行", kind="NotZhongben")
+    if case.restored:
+        raise Conflict("本案已经恢复执行，不能再次恢复；请在恢复执行的案件中继续办理", kind="AlreadyRestored")
 
 
 def check_extension_request(rules: RuleSet, case: CaseView, *, months: int, reason: str, now: datetime) -> None:

@@ -117,9 +117,12 @@ async def restore_case(
     form on the case page); whether this call filed it."""
     old = await visible_case(session, staff, case_id)
     rules = rule_set(old.rule_version)
-    guard.check_restore(rules, await queries.case_view(session, case=old, rules=rules))
-    if parse_case_number(body.case_number).word != "执恢":
+    number = parse_case_number(body.case_number)
+    if number.word != "执恢":
         raise InvalidInput("恢复执行案件的案号应为“执恢”字号", kind="InvalidCaseNumber")
+    earlier = await queries.case_by_number(session, case_number=number.text)
+    if earlier is None or earlier.restored_from != old.id:  # not a repeat of this restoration (answered 200 below)
+        guard.check_restore(rules, await queries.case_view(session, case=old, rules=rules))
     filed, created = await file_case(session, client, settings, staff=staff, body=body, restored_from=old.id)
     if not created:
         existing = await queries.case_by_id(session, case_id=filed.case_id)

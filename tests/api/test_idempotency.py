@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from db.models import Case
 from tests.api.conftest import Api
@@ -169,6 +170,14 @@ async def test_restoring_into_another_case_s_number_is_409_and_its_link_stays(ap
     assert await _restored_from(api, new_id) == a
     again = await api.as_("registrar", "POST", f"/api/cases/{a}/restore", json=body)
     assert (again.status_code, again.json()["case_id"]) == (200, new_id)
+    # Restored once: a second 执恢 number for the same 终本 case is refused, and files nothing.
+    twice = case_body()
+    twice["case_number"] = twice["case_number"].replace("执", "执恢")
+    r = await api.as_("registrar", "POST", f"/api/cases/{a}/restore", json=twice)
+    assert (r.status_code, r.json()["error"]) == (409, "AlreadyRestored"), r.text
+    assert "已经恢复执行" in r.json()["detail"]
+    async with api.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Case).where(Case.restored_from == a)) == 1
 
     alone = case_body()
     alone["case_number"] = alone["case_number"].replace("执", "执恢")

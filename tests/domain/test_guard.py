@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date
+
 import pytest
 
 from domain import guard
 from domain.calendar import PUBLISHED_LAST_YEAR, check_enterable
-from domain.errors import Forbidden
+from domain.errors import Conflict, Forbidden
 from domain.rules import CURRENT_VERSION, rule_set
 
 RULES = rule_set(CURRENT_VERSION)
@@ -47,3 +50,16 @@ def test_published_and_earlier_years_are_read_only() -> None:
         with pytest.raises(Forbidden) as refused:
             check_enterable(year)
         assert refused.value.kind == "ScheduleReadOnly"
+
+
+def test_a_zhongben_case_is_restored_once() -> None:
+    closed = guard.CaseView(
+        filed_on=date(2026, 1, 5), status="closed", last_node_at={}, closure_mode=RULES.zhongben.mode
+    )
+    guard.check_restore(RULES, closed)
+    with pytest.raises(Conflict) as refused:
+        guard.check_restore(RULES, dataclasses.replace(closed, restored=True))
+    assert refused.value.kind == "AlreadyRestored"
+    with pytest.raises(Conflict) as other:
+        guard.check_restore(RULES, dataclasses.replace(closed, closure_mode="full"))
+    assert other.value.kind == "NotZhongben"
