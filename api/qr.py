@@ -8,13 +8,9 @@ import io
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.access import visible_case
 from api.deps import SessionDep, SettingsDep
-from api.routes.pages import PageStaff, _me, _not_found, _render, _to_login
-from db.models import Case, Staff
-from domain.errors import YgError
+from api.routes.pages import PageStaff, _me, _render, case_for_page
 from domain.portal import PORTAL_PATH, portal_link
 
 router = APIRouter(include_in_schema=False)
@@ -33,24 +29,12 @@ def qr_svg(url: str, *, scale: int = 4) -> bytes:
     return out.getvalue()
 
 
-async def _case(
-    request: Request, session: AsyncSession, staff: Staff | None, case_id: str
-) -> tuple[Staff, Case] | Response:
-    """Who asks and the case, for staff who may see it; else the login page, or the page saying it is not found."""
-    if staff is None:
-        return _to_login(request)
-    try:
-        return staff, await visible_case(session, staff, case_id)
-    except YgError as e:
-        return _not_found(request, staff, e.detail)
-
-
 @router.get("/cases/{case_id}/qr.svg")
 async def case_qr_svg(
     request: Request, case_id: str, staff: PageStaff, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The case's QR code (staff who may see the case)."""
-    found = await _case(request, session, staff, case_id)
+    found = await case_for_page(request, session, staff, case_id)
     if isinstance(found, Response):
         return found
     _, case = found
@@ -63,7 +47,7 @@ async def case_qr_print(
     request: Request, case_id: str, staff: PageStaff, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """A page to print and hand to the parties: court, case number, the code and how to log in."""
-    found = await _case(request, session, staff, case_id)
+    found = await case_for_page(request, session, staff, case_id)
     if isinstance(found, Response):
         return found
     me, case = found

@@ -667,17 +667,28 @@ async def _assign_form(session: AsyncSession, staff: Staff, case: Case) -> dict[
     }
 
 
+async def case_for_page(
+    request: Request, session: AsyncSession, staff: Staff | None, case_id: str, *, back_to: str | None = None
+) -> tuple[Staff, Case] | Response:
+    """The signed-in staff member and the case they may see; otherwise the page to show instead: the login form
+    (coming back to ``back_to``, or this page), or the page saying the case is not found."""
+    if staff is None:
+        return _to_login(request, back_to=back_to)
+    try:
+        return staff, await visible_case(session, staff, case_id)
+    except YgError as e:
+        return _not_found(request, staff, e.detail)
+
+
 async def _case_form(
     request: Request, case_id: str, staff: Staff | None, session: AsyncSession
 ) -> tuple[Staff, Case, dict[str, str]] | Response:
     """A form posted on a case page: the signed-in staff member, the case they may see, and the form; otherwise
     the page to show instead (login, not found, or a refusal of a cross-site post)."""
-    if staff is None:
-        return _to_login(request, back_to=f"/cases/{quote(case_id)}")
-    try:
-        case = await visible_case(session, staff, case_id)
-    except YgError as e:
-        return _not_found(request, staff, e.detail)
+    found = await case_for_page(request, session, staff, case_id, back_to=f"/cases/{quote(case_id)}")
+    if isinstance(found, Response):
+        return found
+    staff, case = found
     if _cross_site(request):
         return await _case_page(
             request, session, staff, case, error=Forbidden("请求来源不正确", kind="CrossSite"), status=403
