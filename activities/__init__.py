@@ -31,7 +31,7 @@ def build_activities(deps: Deps, *, public_base_url: str = "") -> list[Callable[
     sms = SmsActivities(deps.sessions, deps.sms, public_base_url=public_base_url)
     calendar = CalendarActivities(deps.sessions)
     public_lists = PublicListActivities(deps.sessions, deps.publisher)
-    notices = NoticeActivities(sms, transitions, public_lists)
+    notices = NoticeActivities(deps.sessions, sms, outbox, public_lists)
     return [
         calendar.schedule_periods,
         transitions.save_transition,

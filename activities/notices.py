@@ -2,44 +2,69 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.public_lists import PublicListActivities
-from activities.sms import SmsActivities
-from activities.transitions import TransitionActivities
+from activities.outbox import Outbox
+from activities.public_lists import Listing, PublicListActivities
+from activities.sms import QueryCodes, SmsActivities
 from contracts.activities import SEND_NOTICES
-from domain.models import DeliverInput, Notice, NoticesInput, NotifyInput
-from domain.public_lists import CaseListInput
+from domain.models import Notice, NoticesInput, NotifyInput
 
 
 class NoticeActivities:
-    def __init__(self, sms: SmsActivities, transitions: TransitionActivities, lists: PublicListActivities) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        sms: SmsActivities,
+        outbox: Outbox,
+        lists: PublicListActivities,
+    ) -> None:
+        self._sessions = sessions
         self._sms = sms
-        self._transitions = transitions
+        self._outbox = outbox
         self._lists = lists
 
     @activity.defn(name=SEND_NOTICES)
     async def send_notices(self, inp: NoticesInput) -> int:
-        """Send each notice in order; one that fails does not hold up the others (a failing public list does not
-        keep the applicant's SMS back), and the first failure is raised once all were tried, so the activity is
-        retried and each notice, being keyed, acts once. Returns how many went out."""
+        """Everything the notices waiting ask for, in two transactions: one writes their rows (the SMS to the parties
+        queued, the listing among the unfinished cases) and claims every SMS they wait on, including the staff SMS
+        a batch of rungs queued when it was saved; then the listing is published and the SMS are sent, and one more
+        transaction marks them. A notice that fails does not hold up the others (a failing public list does not keep
+        the applicant's SMS back); the first failure is raised once all were tried, so the activity is retried and
+        each notice, being keyed, acts once. Returns how many notices were written."""
         failures: list[Exception] = []
+        notify = [n for n in inp.notices if n.kind == "notify"]
+        codes = {n.reason: await self._sms.new_query_codes(_notify(inp.case_id, n)) for n in notify}
+        listings: list[Listing] = []
         done = 0
-        for notice in inp.notices:
-            activity.heartbeat()
+        async with self._sessions.begin() as s:
+            for notice in inp.notices:
+                try:
+                    await self._write(s, inp.case_id, notice, codes.get(notice.reason, {}), listings)
+                    done += 1
+                except LookupError as e:  # each is tried; the first failure is raised below
+                    failures.append(e)
+            reasons = [n.reason for n in inp.notices if n.kind != "list"]
+            claim = await self._outbox.claim(s, inp.case_id, reasons)
+        for listing in listings:
             try:
-                await self._send(inp.case_id, notice)
-                done += 1
-            except Exception as e:  # each is tried; the first failure is raised below
+                await self._lists.publish(listing)
+            except Exception as e:  # the publisher is another system: its failure keeps no SMS back
                 failures.append(e)
+        await self._outbox.send(claim)
         if failures:
             raise failures[0]
         return done
 
-    async def _send(self, case_id: str, notice: Notice) -> None:
-        if notice.kind == "deliver":
-            await self._transitions.deliver_sms(DeliverInput(case_id=case_id, reason=notice.reason))
-        elif notice.kind == "list":
-            await self._lists.list_unfinished_case(CaseListInput(case_id=case_id))
-        else:
-            await self._sms.notify_parties(NotifyInput(case_id=case_id, reason=notice.reason, node_id=notice.node_id))
+    async def _write(
+        self, s: AsyncSession, case_id: str, notice: Notice, codes: QueryCodes, listings: list[Listing]
+    ) -> None:
+        if notice.kind == "list":
+            listings.append(await self._lists.list_case(s, case_id))
+        elif notice.kind == "notify":
+            await self._sms.queue(s, _notify(case_id, notice), codes)
+
+
+def _notify(case_id: str, notice: Notice) -> NotifyInput:
+    return NotifyInput(case_id=case_id, reason=notice.reason, node_id=notice.node_id)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import raiseload
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -17,7 +19,6 @@ from db.models import Case, Node, Party, PublicListEntry
 from domain.nodes import node_type
 from domain.public_lists import (
     UNFINISHED_CASES,
-    CaseListInput,
     MaskInput,
     MaskResult,
     PublicEntry,
@@ -37,6 +38,14 @@ __all__ = [
     "PublicListActivities",
     "PublicListPublisher",
 ]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A case's listing among the unfinished cases as written: whether it has entries, and those to show."""
+
+    created: bool
+    entries: list[PublicEntry]
 
 
 class PublicListPublisher(Protocol):
@@ -81,23 +90,27 @@ class PublicListActivities:
         self._sessions = sessions
         self._publisher: PublicListPublisher = publisher or LocalPublisher(sessions)
 
-    async def list_unfinished_case(self, inp: CaseListInput) -> PublicListChange:
-        """Each respondent of a filed case goes on the unfinished-cases list (未结执行实施案件, seed 002 第一条)."""
-        async with self._sessions.begin() as s:
-            case = await _case(s, inp.case_id)
-            since = filing_since(case.filed_on)
-            for party in await queries.respondents_of_case(s, case_id=case.id):
-                await _put(s, case_id=case.id, list_name=UNFINISHED_CASES, party=party, node_id=None, since=since)
-            await s.flush()
-            entries = [
-                e
-                for e in await queries.public_entries_of_case(s, case_id=case.id, lists=[UNFINISHED_CASES])
-                if e.node_id is None
-            ]
-            shown = [_public(e, case) for e in entries if e.status == "visible"]
-        for entry in shown:
+    async def list_case(self, s: AsyncSession, case_id: str) -> Listing:
+        """Each respondent of a filed case goes on the unfinished-cases list (未结执行实施案件, seed 002 第一条): the
+        entries are written in the caller's transaction, and ``publish`` shows them once it has committed."""
+        case = await s.get(Case, case_id, options=[raiseload(Case.parties)])
+        if case is None:
+            raise LookupError(f"case {case_id} not in the read model")  # the API writes it before the workflow starts
+        since = filing_since(case.filed_on)
+        stored = {
+            e.party_id: e for e in await queries.public_entries_of_case(s, case_id=case.id, lists=[UNFINISHED_CASES])
+        }
+        for party in await queries.respondents_of_case(s, case_id=case.id):
+            stored[party.id] = _put(
+                s, stored.get(party.id), case_id=case.id, list_name=UNFINISHED_CASES, party=party, node_id=None,
+                since=since,
+            )  # fmt: skip
+        entries = [e for e in stored.values() if e.node_id is None]
+        return Listing(created=bool(entries), entries=[_public(e, case) for e in entries if e.status == "visible"])
+
+    async def publish(self, listing: Listing) -> None:
+        for entry in listing.entries:
             await self._publisher.publish(entry)
-        return PublicListChange(created=_lists(entries), lifted=[])
 
     @activity.defn(name=APPLY_NODE_TO_PUBLIC_LISTS)
     async def apply_node_to_public_lists(self, inp: PublicListNodeInput) -> PublicListChange:
@@ -115,8 +128,15 @@ class PublicListActivities:
             # A node the judge was allowed not to disclose (seed 002 第十三条) is not published either.
             if target is not None and node.disclose:
                 for party in await queries.respondents_of_case(s, case_id=case.id):
-                    await _put(
-                        s, case_id=case.id, list_name=target, party=party, node_id=node.id, since=node.occurred_at
+                    stored = await _stored(s, case_id=case.id, list_name=target, party_id=party.id)
+                    _put(
+                        s,
+                        stored,
+                        case_id=case.id,
+                        list_name=target,
+                        party=party,
+                        node_id=node.id,
+                        since=node.occurred_at,
                     )
             lifting = list_lifted_by(node.type, node.fields)
             if lifting is not None:
@@ -188,42 +208,51 @@ async def _case(s: AsyncSession, case_id: str) -> Case:
     return case
 
 
-async def _put(
-    s: AsyncSession, *, case_id: str, list_name: PublicList, party: Party, node_id: str | None, since: datetime
-) -> None:
-    """One entry per (case, list, respondent): a retry or a second listing changes nothing while it is shown.
-
-    A new listing node after a lift (or after masking, once the case is open again) shows the entry again.
-    """
+def _put(
+    s: AsyncSession,
+    entry: PublicListEntry | None,
+    *,
+    case_id: str,
+    list_name: PublicList,
+    party: Party,
+    node_id: str | None,
+    since: datetime,
+) -> PublicListEntry:
+    """One entry per (case, list, respondent), ``entry`` being the one stored: a retry or a second listing changes
+    nothing while it is shown. A new listing node after a lift (or after masking, once the case is open again) shows
+    the entry again."""
     identity = public_identity(name=party.name, id_number=party.id_number, address=party.address)
-    entry = await s.scalar(
-        select(PublicListEntry).where(
-            PublicListEntry.case_id == case_id,
-            PublicListEntry.list_name == list_name,
-            PublicListEntry.party_id == party.id,
-        )
-    )
     if entry is None:
-        s.add(
-            PublicListEntry(
-                case_id=case_id,
-                list_name=list_name,
-                party_id=party.id,
-                node_id=node_id,
-                since=since,
-                status="visible",
-                **identity.model_dump(),
-            )
+        entry = PublicListEntry(
+            case_id=case_id,
+            list_name=list_name,
+            party_id=party.id,
+            node_id=node_id,
+            since=since,
+            status="visible",
+            **identity.model_dump(),
         )
-        return
+        s.add(entry)
+        return entry
     if entry.status == "visible" or entry.node_id == node_id:
-        return
+        return entry
     entry.node_id, entry.since, entry.status = node_id, since, "visible"
     entry.lifted_at = entry.lifted_node_id = entry.masked_at = entry.reason = None
     entry.name, entry.id_number_masked, entry.address_masked = (
         identity.name,
         identity.id_number_masked,
         identity.address_masked,
+    )
+    return entry
+
+
+async def _stored(s: AsyncSession, *, case_id: str, list_name: PublicList, party_id: int) -> PublicListEntry | None:
+    return await s.scalar(
+        select(PublicListEntry).where(
+            PublicListEntry.case_id == case_id,
+            PublicListEntry.list_name == list_name,
+            PublicListEntry.party_id == party_id,
+        )
     )
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import raiseload
 from temporalio import activity
 
 from activities.approvals import queue_request_sms
@@ -20,7 +21,7 @@ from db import queries, read_model
 from db.models import Case, SmsMessage, Staff, SupervisionRecord
 from domain.clock import beijing_date, format_day
 from domain.ladder import LEVELS, RUNG_ROLES, rung_name
-from domain.models import DeliverInput, RungFiring, TransitionInput, TransitionResult
+from domain.models import RungFiring, TransitionInput, TransitionResult
 from domain.periods import schedule_period
 from domain.sms import Duty, rung_message
 
@@ -57,8 +58,7 @@ class TransitionActivities:
                 await queue_request_sms(
                     s, case_id=inp.case_id, request=inp.extension, provider=self._outbox.provider_name
                 )
-            for ob in inp.obligations:
-                await read_model.save_obligation(s, case_id=inp.case_id, obligation=ob, version=ob.version)
+            await read_model.save_obligations(s, case_id=inp.case_id, obligations=inp.obligations)
             if inp.closing is not None:
                 c = inp.closing
                 await read_model.mark_case_closed(
@@ -74,27 +74,20 @@ class TransitionActivities:
 
     async def _fire(self, s: AsyncSession, case_id: str, batch: str, firings: list[RungFiring]) -> None:
         """A supervision record per rung and recipient, and one SMS per recipient for the whole batch."""
-        case = await s.get(Case, case_id)
+        case = await s.get(Case, case_id, options=[raiseload(Case.parties)])
         if case is None:
             raise LookupError(f"case {case_id} not in the read model")
         now = datetime.now(UTC)
         duties: dict[int, dict[str, tuple[int, Duty]]] = defaultdict(dict)  # staff → obligation → top rung
         staff_by_id: dict[int, Staff] = {}
+        done = await _supervised(s, case_id, firings)
+        recipients_of: dict[tuple[str, str], list[Staff]] = {}
         for f in firings:
             ob = f.obligation
-            recipients = await _recipients(s, case, f.rung, ob.assignee)
-            done = set(
-                (
-                    await s.scalars(
-                        select(SupervisionRecord.staff_id).where(
-                            SupervisionRecord.case_id == case.id,
-                            SupervisionRecord.obligation_id == ob.id,
-                            SupervisionRecord.rung == f.rung,
-                            SupervisionRecord.due_at == ob.due_at,
-                        )
-                    )
-                ).all()
-            )
+            who = (f.rung, ob.assignee)
+            if who not in recipients_of:
+                recipients_of[who] = await _recipients(s, case, f.rung, ob.assignee)
+            recipients = recipients_of[who]
             duty = Duty(
                 subject=ob.subject,
                 rung_name=rung_name(f.rung, ob.assignee),
@@ -104,7 +97,7 @@ class TransitionActivities:
             )
             for staff in recipients:
                 staff_by_id[staff.id] = staff
-                if staff.id not in done:
+                if (ob.id, f.rung, ob.due_at, staff.id) not in done:
                     s.add(
                         SupervisionRecord(
                             case_id=case.id,
@@ -148,16 +141,21 @@ class TransitionActivities:
                 )
             )
 
-    async def deliver_sms(self, inp: DeliverInput) -> int:
-        """Send what a batch queued; a row already sent is not sent again."""
-        async with self._sessions() as s:
-            query = select(SmsMessage.id).where(SmsMessage.case_id == inp.case_id, SmsMessage.reason == inp.reason)
-            ids = (await s.scalars(query)).all()
-        sent = 0
-        for sms_id in ids:
-            activity.heartbeat()  # alive: a killed worker's attempt is retried after the heartbeat timeout
-            sent += await self._outbox.deliver(sms_id)
-        return sent
+
+async def _supervised(s: AsyncSession, case_id: str, firings: list[RungFiring]) -> set[tuple[str, str, datetime, int]]:
+    """(obligation, rung, due instant, staff) of the supervision records these firings already wrote (a retry)."""
+    rows = await s.execute(
+        select(
+            SupervisionRecord.obligation_id,
+            SupervisionRecord.rung,
+            SupervisionRecord.due_at,
+            SupervisionRecord.staff_id,
+        ).where(
+            SupervisionRecord.case_id == case_id,
+            SupervisionRecord.obligation_id.in_({f.obligation.id for f in firings}),
+        )
+    )
+    return {(ob_id, rung, due_at, staff_id) for ob_id, rung, due_at, staff_id in rows.all()}
 
 
 async def _recipients(s: AsyncSession, case: Case, rung: str, assignee: str) -> list[Staff]:

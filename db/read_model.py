@@ -10,10 +10,11 @@ commits: the caller owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, update
+from sqlalchemy import CursorResult, Executable, and_, case, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,42 +24,54 @@ from domain.ladder import LEVELS
 from domain.models import Extension, Obligation, RecordedNode
 
 
-async def save_obligation(s: AsyncSession, *, case_id: str, obligation: Obligation, version: int) -> bool:
-    """The obligation as the workflow reported it at ``version``, unless the row already holds a newer one.
+async def save_obligations(s: AsyncSession, *, case_id: str, obligations: Sequence[Obligation]) -> list[str]:
+    """The obligations as the workflow reported them, each at its ``version``, unless a row holds a newer one; the ids
+    of those written. Two statements whatever their number.
 
     When written, a met or ended obligation closes its open supervision records (they leave the inboxes, seed 004),
     and an open one closes those of the rungs it re-armed (a moved deadline); an overtaken snapshot touches neither.
     """
-    ob = obligation
+    newest = {ob.id: ob for ob in sorted(obligations, key=lambda ob: ob.version)}  # one row per id in a statement
+    if not newest:
+        return []
     now = datetime.now(UTC)
-    values = {
-        "rule": ob.rule,
-        "subject": ob.subject,
-        "opened_at": ob.opened_at,
-        "due_at": ob.due_at,
-        "remind_at": ob.remind_at,
-        "warn_at": ob.warn_at,
-        "confirmed": ob.confirmed,
-        "status": ob.status,
-        "paused": ob.paused_at is not None,
-        "late": ob.late,
-        "met_at": ob.met_at,
-        "rungs_fired": list(ob.rungs_fired),
-        "level": max((LEVELS[r] for r in ob.rungs_fired), default=0),
-        "updated_at": now,
-    }
-    key = {"case_id": case_id, "obligation_id": ob.id}
-    if not await _write_newer(s, ObligationRow, key=key, values=values, version=version):
-        return False
-    ended = update(SupervisionRecord).where(
-        SupervisionRecord.case_id == case_id,
-        SupervisionRecord.obligation_id == ob.id,
-        SupervisionRecord.met_at.is_(None),
+    rows = [
+        {
+            "case_id": case_id,
+            "obligation_id": ob.id,
+            "rule": ob.rule,
+            "subject": ob.subject,
+            "opened_at": ob.opened_at,
+            "due_at": ob.due_at,
+            "remind_at": ob.remind_at,
+            "warn_at": ob.warn_at,
+            "confirmed": ob.confirmed,
+            "status": ob.status,
+            "paused": ob.paused_at is not None,
+            "late": ob.late,
+            "met_at": ob.met_at,
+            "rungs_fired": list(ob.rungs_fired),
+            "level": max((LEVELS[r] for r in ob.rungs_fired), default=0),
+            "updated_at": now,
+            "version": ob.version,
+        }
+        for ob in newest.values()
+    ]
+    keys = await _write_newer(s, ObligationRow, key=["case_id", "obligation_id"], rows=rows)
+    written = [ob_id for (_, ob_id) in keys]
+    if not written:
+        return []
+    closing = []
+    for ob in (newest[ob_id] for ob_id in written):
+        mine = SupervisionRecord.obligation_id == ob.id
+        closing.append(and_(mine, SupervisionRecord.rung.not_in(ob.rungs_fired)) if ob.status == "open" else mine)
+    met_at = case(*((SupervisionRecord.obligation_id == ob_id, newest[ob_id].met_at or now) for ob_id in written))
+    await s.execute(
+        update(SupervisionRecord)
+        .where(SupervisionRecord.case_id == case_id, SupervisionRecord.met_at.is_(None), or_(*closing))
+        .values(met_at=met_at)
     )
-    if ob.status == "open":
-        ended = ended.where(SupervisionRecord.rung.not_in(ob.rungs_fired))
-    await s.execute(ended.values(met_at=ob.met_at or now))
-    return True
+    return written
 
 
 async def save_extension(s: AsyncSession, *, case_id: str, extension: Extension, version: int) -> bool:
@@ -80,7 +93,8 @@ async def save_extension(s: AsyncSession, *, case_id: str, extension: Extension,
     }
     if e.waived:
         values["waived"] = list(e.waived)
-    return await _write_newer(s, ExtensionRequest, key={"id": e.id}, values=values, version=version, case_id=case_id)
+    row = {"id": e.id, **values, "version": version}
+    return bool(await _write_newer(s, ExtensionRequest, key=["id"], rows=[row], on_insert={"case_id": case_id}))
 
 
 async def save_node(s: AsyncSession, *, case_id: str, node: RecordedNode) -> None:
@@ -146,21 +160,22 @@ async def _write_newer(
     s: AsyncSession,
     model: type[ObligationRow] | type[ExtensionRequest],
     *,
-    key: dict[str, Any],
-    values: dict[str, Any],
-    version: int,
-    **on_insert: Any,
-) -> bool:
-    """INSERT … ON CONFLICT (key) DO UPDATE … WHERE stored version <= :v, one statement on SQLite and PostgreSQL
-    (a competing first insert is waited for, then compared); whether it wrote comes from RETURNING."""
-    if version < 0:
-        raise ValueError(f"read-model version {version} < 0")
-    row = {**key, **on_insert, **values, "version": version}
-    stmt = _dialect_insert(s, model).values(**row)
+    key: list[str],
+    rows: list[dict[str, Any]],
+    on_insert: dict[str, Any] | None = None,
+) -> list[tuple[Any, ...]]:
+    """INSERT … ON CONFLICT (key) DO UPDATE … WHERE stored version <= the row's, one statement for all the rows, on
+    SQLite and PostgreSQL (a competing first insert is waited for, then compared); the keys written, from RETURNING.
+    ``on_insert``: columns a new row gets and an existing one keeps."""
+    if any(row["version"] < 0 for row in rows):
+        raise ValueError("read-model version < 0")
+    stmt = _dialect_insert(s, model).values([{**row, **(on_insert or {})} for row in rows])
     stmt = stmt.on_conflict_do_update(
-        index_elements=list(key), set_={**values, "version": version}, where=model.version <= version
+        index_elements=key,
+        set_={column: stmt.excluded[column] for column in rows[0] if column not in key},
+        where=model.version <= stmt.excluded.version,
     )
-    return (await s.execute(stmt.returning(model.version))).first() is not None
+    return [tuple(r) for r in await s.execute(stmt.returning(*(getattr(model, k) for k in key)))]
 
 
 def _dialect_insert(s: AsyncSession, model: type[Base]) -> Any:

@@ -180,11 +180,6 @@ class NotifyInput(BaseModel):
     node_id: str | None = None
 
 
-class NotifyResult(BaseModel):
-    sent: int
-    skipped: int
-
-
 class RequestExtensionInput(BaseModel):
     """The handler asks for a longer term at least 5 days before it expires (法发〔2006〕35号)."""
 
@@ -263,13 +258,6 @@ class TransitionInput(BaseModel):
 
 class TransitionResult(BaseModel):
     late: bool = False  # the node was entered after its entry deadline (seed 002 第二条)
-
-
-class DeliverInput(BaseModel):
-    """Send what a batch queued in the outbox; a retry sends nothing twice."""
-
-    case_id: str
-    reason: str
 
 
 class AssignInput(BaseModel):

@@ -82,12 +82,6 @@ def public_identity(*, name: str, id_number: str | None, address: str | None) ->
     return PublicIdentity(name=name.strip(), id_number_masked=id_masked, address_masked=address_masked or None)
 
 
-class CaseListInput(BaseModel):
-    """Put a filed case's respondents on the unfinished-cases list (未结执行实施案件)."""
-
-    case_id: str
-
-
 class PublicListNodeInput(BaseModel):
     """Apply a recorded node to the public lists: a listing measure adds, measure_lifted lifts."""
 

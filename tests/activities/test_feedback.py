@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
-from activities.outbox import Outbox
-from activities.sms import SmsActivities
+from activities.outbox import Delivery, Outbox
 from activities.sms_providers import OutboxProvider
 from activities.transitions import TransitionActivities
 from db.models import Case, Court, Feedback, Party, SmsMessage, Staff
 from domain.feedback import SaveFeedbackInput
-from domain.models import NotifyInput, NotifyResult, TransitionInput
+from domain.models import NotifyInput, TransitionInput
+from tests.activities.notifier import Notifier
 
 CASE_NUMBER = "（2026）云0102执77号"
 COURT_NAME = "昆明市五华区人民法院"
@@ -117,14 +117,14 @@ async def test_feedback_sms_tells_applicant_and_agent_once_without_the_full_text
 ) -> None:
     inp = feedback(case_id, n=2)
     await save(sessions, inp)
-    notifier = SmsActivities(sessions, OutboxProvider())
+    notifier = Notifier.of(sessions, OutboxProvider())
     notice = NotifyInput(case_id=case_id, reason=f"feedback:{inp.feedback_id}")
 
-    first = await ActivityEnvironment().run(notifier.notify_parties, notice)
-    again = await ActivityEnvironment().run(notifier.notify_parties, notice)
+    first = await notifier(notice)
+    again = await notifier(notice)
 
-    assert first == NotifyResult(sent=2, skipped=0)
-    assert again == NotifyResult(sent=0, skipped=2)
+    assert first == Delivery(sent=2, skipped=0)
+    assert again == Delivery(sent=0, skipped=2)
     async with sessions() as s:
         rows = list(await s.scalars(select(SmsMessage).order_by(SmsMessage.id)))
         hashes = [p.query_code_hash for p in await s.scalars(select(Party).order_by(Party.id))]
@@ -139,10 +139,10 @@ async def test_feedback_sms_tells_applicant_and_agent_once_without_the_full_text
 async def test_feedback_sms_before_the_feedback_is_saved_fails_and_sends_nothing(
     sessions: async_sessionmaker[AsyncSession], case_id: str
 ) -> None:
-    notifier = SmsActivities(sessions, OutboxProvider())
+    notifier = Notifier.of(sessions, OutboxProvider())
     notice = NotifyInput(case_id=case_id, reason="feedback:not-saved-yet")
 
     with pytest.raises(LookupError):
-        await ActivityEnvironment().run(notifier.notify_parties, notice)
+        await notifier(notice)
 
     assert await count(sessions, SmsMessage) == 0

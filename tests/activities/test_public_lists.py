@@ -24,7 +24,6 @@ from contracts.activities import MASK_CASE_ENTRIES
 from db.engine import make_engine, make_sessions
 from db.models import Case, Court, Node, Party, PublicListEntry, Staff
 from domain.public_lists import (
-    CaseListInput,
     MaskInput,
     MaskResult,
     PublicEntry,
@@ -178,8 +177,14 @@ async def apply(lists: PublicListActivities, case: FiledCase, node_id: str) -> P
     return await ActivityEnvironment().run(lists.apply_node_to_public_lists, inp)
 
 
-async def list_filing(lists: PublicListActivities, case: FiledCase) -> PublicListChange:
-    return await ActivityEnvironment().run(lists.list_unfinished_case, CaseListInput(case_id=case.id))
+async def list_filing(
+    lists: PublicListActivities, sessions: async_sessionmaker[AsyncSession], case_id: str
+) -> PublicListChange:
+    """As the notices lane lists a filed case: the entries written in its transaction, then published."""
+    async with sessions.begin() as s:
+        listing = await lists.list_case(s, case_id)
+    await lists.publish(listing)
+    return PublicListChange(created=["unfinished-cases"] if listing.created else [], lifted=[])
 
 
 async def mask(lists: PublicListActivities, case: FiledCase, only: list[str] | None = None) -> MaskResult:
@@ -193,7 +198,7 @@ async def mask(lists: PublicListActivities, case: FiledCase, only: list[str] | N
 async def test_filing_lists_each_respondent_on_unfinished_cases_and_not_the_applicant(
     lists: PublicListActivities, case: FiledCase, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    change = await list_filing(lists, case)
+    change = await list_filing(lists, sessions, case.id)
 
     assert change == PublicListChange(created=["unfinished-cases"], lifted=[])
     rows = await entries(sessions, case)
@@ -216,7 +221,7 @@ async def test_filing_lists_each_respondent_on_unfinished_cases_and_not_the_appl
 async def test_no_list_row_keeps_a_whole_id_number_or_address(
     lists: PublicListActivities, case: FiledCase, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    await list_filing(lists, case)
+    await list_filing(lists, sessions, case.id)
     await apply(lists, case, await record_node(sessions, case, "dishonest_listing"))
 
     for row in await entries(sessions, case):
@@ -231,18 +236,20 @@ async def test_listing_the_filing_again_changes_nothing(
     sessions: async_sessionmaker[AsyncSession],
     publisher: RecordingPublisher,
 ) -> None:
-    first = await list_filing(lists, case)
+    first = await list_filing(lists, sessions, case.id)
     rows = [(e.id, e.since) for e in await entries(sessions, case)]
 
-    assert await list_filing(lists, case) == first
+    assert await list_filing(lists, sessions, case.id) == first
     assert [(e.id, e.since) for e in await entries(sessions, case)] == rows
     # each attempt hands the entries to the publisher again: its calls must be idempotent
     assert len(publisher.of("publish")) == 4
 
 
-async def test_filing_of_a_case_missing_from_the_read_model_is_retried(lists: PublicListActivities) -> None:
+async def test_filing_of_a_case_missing_from_the_read_model_is_retried(
+    lists: PublicListActivities, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     with pytest.raises(LookupError):
-        await ActivityEnvironment().run(lists.list_unfinished_case, CaseListInput(case_id=str(uuid.uuid4())))
+        await list_filing(lists, sessions, str(uuid.uuid4()))
 
 
 async def test_a_fifteen_digit_id_is_masked_too(
@@ -253,7 +260,7 @@ async def test_a_fifteen_digit_id_is_masked_too(
         assert party is not None
         party.id_number = OLD_PERSON_ID
 
-    await list_filing(lists, case)
+    await list_filing(lists, sessions, case.id)
 
     [person] = [e for e in await entries(sessions, case) if e.party_id == case.person]
     assert person.id_number_masked == "5301*********23"
@@ -380,7 +387,7 @@ async def test_measure_lifted_lifts_only_the_list_of_its_measure(
     sessions: async_sessionmaker[AsyncSession],
     publisher: RecordingPublisher,
 ) -> None:
-    await list_filing(lists, case)
+    await list_filing(lists, sessions, case.id)
     await apply(lists, case, await record_node(sessions, case, "dishonest_listing"))
     await apply(lists, case, await record_node(sessions, case, "exit_restriction"))
     lifted_at = LISTED_AT + timedelta(days=10)
@@ -463,7 +470,7 @@ async def test_listing_again_after_a_lift_shows_the_respondent_again(
 async def _listed_everywhere(
     lists: PublicListActivities, case: FiledCase, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    await list_filing(lists, case)
+    await list_filing(lists, sessions, case.id)
     for node in ("dishonest_listing", "exit_restriction", "consumption_restriction"):
         await apply(lists, case, await record_node(sessions, case, node))
 

@@ -1,4 +1,4 @@
-"""The escalation ladder's rungs written by save_transition and sent by deliver_sms, on a migrated database (seed
+"""The escalation ladder's rungs written by save_transition and sent by the outbox, on a migrated database (seed
 004): a supervision record (督办) per obligation, rung and recipient, and one SMS per staff member per batch, so a
 case filed with a past date, whose overdue deadlines climb the ladder at once, does not send anyone twenty."""
 
@@ -19,7 +19,7 @@ from activities.transitions import TransitionActivities
 from db import queries
 from db.models import Case, Court, SmsMessage, Staff, SupervisionRecord
 from domain.clock import end_of_day, start_of_day
-from domain.models import DeliverInput, Obligation, RungFiring, TransitionInput
+from domain.models import Obligation, RungFiring, TransitionInput
 
 COURT = "昆明市五华区人民法院"
 CASE_NUMBER = "（2026）云0102执88号"
@@ -68,9 +68,8 @@ class Env:
         await ActivityEnvironment().run(self.activities.save_transition, inp)
 
     async def deliver(self, reason: str) -> int:
-        return await ActivityEnvironment().run(
-            self.activities.deliver_sms, DeliverInput(case_id=self.case_id, reason=reason)
-        )
+        outbox = Outbox(self.sessions, self.provider)
+        return (await ActivityEnvironment().run(outbox.deliver, self.case_id, [reason])).sent
 
     async def records(self) -> list[tuple[str, str, str]]:
         """(obligation, rung, recipient's username) of every supervision record, sorted."""

@@ -13,15 +13,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from temporalio.testing import ActivityEnvironment
 from twilio.base.exceptions import TwilioRestException
 
-from activities.sms import SmsActivities
+from activities.outbox import Delivery
 from activities.sms_providers import TwilioProvider
 from db.models import Case, Court, Node, Party, SmsMessage, Staff
-from domain.models import NotifyInput, NotifyResult
+from domain.models import NotifyInput
 from domain.secrets import verify_secret
 from domain.sms import redact_query_code
+from tests.activities.notifier import Notifier
 from tests.twilio_stub import TwilioStub
 
 COURT_NAME = "昆明市五华区人民法院"
@@ -53,9 +53,9 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Iterator[TwilioStub]:
 
 
 @pytest.fixture
-def notifier(sessions: async_sessionmaker[AsyncSession], stub: TwilioStub) -> SmsActivities:
+def notifier(sessions: async_sessionmaker[AsyncSession], stub: TwilioStub) -> Notifier:
     provider = TwilioProvider(stub.account_sid, stub.auth_token, SENDER, stub.base_url)
-    return SmsActivities(sessions, provider)
+    return Notifier.of(sessions, provider)
 
 
 @pytest.fixture
@@ -90,11 +90,9 @@ async def case(sessions: async_sessionmaker[AsyncSession]) -> FiledCase:
         return FiledCase(case_id, *(p.id for p in parties))
 
 
-async def notify(notifier: SmsActivities, case: FiledCase, node_id: str | None = None) -> NotifyResult:
-    """Run the activity as the worker would, so ``activity.logger`` has its context."""
+async def notify(notifier: Notifier, case: FiledCase, node_id: str | None = None) -> Delivery:
     reason = f"node:{node_id}" if node_id else "filed"
-    inp = NotifyInput(case_id=case.id, reason=reason, node_id=node_id)
-    return await ActivityEnvironment().run(notifier.notify_parties, inp)
+    return await notifier(NotifyInput(case_id=case.id, reason=reason, node_id=node_id))
 
 
 async def record_freeze(sessions: async_sessionmaker[AsyncSession], case: FiledCase) -> str:
@@ -145,11 +143,11 @@ def query_code(body: str) -> str:
 
 
 async def test_filing_sms_reaches_applicants_and_agents_with_a_working_query_code(
-    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+    notifier: Notifier, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     result = await notify(notifier, case)
 
-    assert result == NotifyResult(sent=2, skipped=0)
+    assert result == Delivery(sent=2, skipped=0)
     assert sorted(m["to"] for m in stub.received) == ["+86" + APPLICANT_PHONE, "+86" + AGENT_PHONE]
     codes = {}
     for party_id, phone in ((case.applicant, APPLICANT_PHONE), (case.agent, AGENT_PHONE)):
@@ -171,14 +169,14 @@ async def test_filing_sms_reaches_applicants_and_agents_with_a_working_query_cod
 
 
 async def test_retried_notification_sends_each_sms_once(
-    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+    notifier: Notifier, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await notify(notifier, case)
     first_rows = [(r.id, r.body) for r in await outbox(sessions, case)]
 
     again = await notify(notifier, case)
 
-    assert again == NotifyResult(sent=0, skipped=2)
+    assert again == Delivery(sent=0, skipped=2)
     assert [(r.id, r.body) for r in await outbox(sessions, case)] == first_rows
     assert len(stub.attempts) == len(stub.received) == 2
     # the retry did not replace the query code the applicant already has on the phone
@@ -188,13 +186,13 @@ async def test_retried_notification_sends_each_sms_once(
 
 
 async def test_node_sms_goes_to_the_phone_corrected_after_filing(
-    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+    notifier: Notifier, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await notify(notifier, case)
     await set_phone(sessions, case.applicant, "13811112222")
     node_id = await record_freeze(sessions, case)
 
-    assert await notify(notifier, case, node_id) == NotifyResult(sent=2, skipped=0)
+    assert await notify(notifier, case, node_id) == Delivery(sent=2, skipped=0)
 
     [old] = stub.sent_to("+86" + APPLICANT_PHONE)
     assert "查询码" in old["body"]  # only the filing SMS went to the old number
@@ -207,7 +205,7 @@ async def test_node_sms_goes_to_the_phone_corrected_after_filing(
 
 
 async def test_retry_after_a_phone_correction_goes_to_the_new_number(
-    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+    notifier: Notifier, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     """The outbox row was queued with the old number; contact details are read at send time (decision 8)."""
     node_id = await record_freeze(sessions, case)
@@ -225,7 +223,7 @@ async def test_retry_after_a_phone_correction_goes_to_the_new_number(
 
 
 async def test_twilio_received_exactly_what_the_outbox_records(
-    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+    notifier: Notifier, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await notify(notifier, case)
     await notify(notifier, case, await record_freeze(sessions, case))
@@ -243,7 +241,7 @@ async def test_twilio_received_exactly_what_the_outbox_records(
 
 
 async def test_transient_twilio_error_is_retried_and_each_sms_sent_once(
-    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+    notifier: Notifier, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     stub.fail_next(1, 500)
 
@@ -252,7 +250,7 @@ async def test_transient_twilio_error_is_retried_and_each_sms_sent_once(
     assert failed.value.status == 500
     assert stub.received == []
 
-    assert await notify(notifier, case) == NotifyResult(sent=2, skipped=0)
+    assert await notify(notifier, case) == Delivery(sent=2, skipped=0)
 
     assert sorted(m["to"] for m in stub.received) == ["+86" + APPLICANT_PHONE, "+86" + AGENT_PHONE]
     assert len(stub.attempts) == 3
@@ -262,12 +260,12 @@ async def test_transient_twilio_error_is_retried_and_each_sms_sent_once(
 
 
 async def test_invalid_number_is_marked_failed_without_retrying(
-    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+    notifier: Notifier, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     stub.fail_next(1, 400, code=21211)
 
-    assert await notify(notifier, case) == NotifyResult(sent=1, skipped=1)
-    assert await notify(notifier, case) == NotifyResult(sent=0, skipped=2)
+    assert await notify(notifier, case) == Delivery(sent=1, skipped=1)
+    assert await notify(notifier, case) == Delivery(sent=0, skipped=2)
 
     assert len(stub.attempts) == 2  # one refused, one accepted, nothing tried again
     assert len(stub.received) == 1
@@ -278,14 +276,14 @@ async def test_invalid_number_is_marked_failed_without_retrying(
 
 
 async def test_sms_accepted_before_a_crash_is_not_sent_again(
-    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+    notifier: Notifier, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     """The worker died after Twilio accepted the messages, before it wrote 'sent': the retry asks Twilio."""
     await notify(notifier, case)
     async with sessions.begin() as s:
         await crashed_before_marking_sent(s, stub)
 
-    assert await notify(notifier, case) == NotifyResult(sent=2, skipped=0)
+    assert await notify(notifier, case) == Delivery(sent=2, skipped=0)
 
     assert len(stub.attempts) == len(stub.received) == 2
     assert len(stub.lists) == 2  # looked up, not re-sent
@@ -296,7 +294,7 @@ async def test_sms_accepted_before_a_crash_is_not_sent_again(
 
 async def test_crash_recovery_on_a_database_in_beijing_time_does_not_resend(
     db_url: str,
-    notifier: SmsActivities,
+    notifier: Notifier,
     case: FiledCase,
     stub: TwilioStub,
     sessions: async_sessionmaker[AsyncSession],
@@ -318,7 +316,7 @@ async def test_crash_recovery_on_a_database_in_beijing_time_does_not_resend(
 
 
 async def test_a_sent_filing_sms_keeps_its_text_with_the_query_code_masked(
-    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+    notifier: Notifier, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     """The code is stored hashed on the party; the outbox holds it only until the message is handed over."""
     stub.fail_next(1, 503)
@@ -339,7 +337,7 @@ async def test_a_sent_filing_sms_keeps_its_text_with_the_query_code_masked(
 
 
 async def test_a_filing_sms_refused_for_good_keeps_no_query_code(
-    notifier: SmsActivities, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
+    notifier: Notifier, case: FiledCase, stub: TwilioStub, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     stub.fail_next(1, 400, code=21211)
 
@@ -350,7 +348,7 @@ async def test_a_filing_sms_refused_for_good_keeps_no_query_code(
 
 
 async def test_a_twilio_run_leaves_no_full_phone_number_in_the_logs(
-    notifier: SmsActivities,
+    notifier: Notifier,
     case: FiledCase,
     stub: TwilioStub,
     sessions: async_sessionmaker[AsyncSession],

@@ -47,6 +47,12 @@ def obligation(ob_id: str = "term-6m", **changes: object) -> Obligation:
     return ob.model_copy(update=changes)
 
 
+async def save_obligation(s: AsyncSession, *, case_id: str, obligation: Obligation, version: int) -> bool:
+    """One obligation at ``version``: written or not."""
+    ob = obligation.model_copy(update={"version": version})
+    return await read_model.save_obligations(s, case_id=case_id, obligations=[ob]) == [ob.id]
+
+
 async def stored(sessions: async_sessionmaker[AsyncSession], case_id: str) -> list[tuple[str, str, list[str], int]]:
     async with sessions() as s:
         rows = await s.scalars(
@@ -68,7 +74,7 @@ async def test_several_writes_share_the_callers_transaction(
         async with sessions.begin() as s:
             assert await read_model.mark_case_open(s, case_id=case_id)
             await read_model.save_node(s, case_id=case_id, node=node)
-            assert await read_model.save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
+            assert await save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
             assert await read_model.save_extension(s, case_id=case_id, extension=ext, version=1)
             raise RuntimeError("the batch fails after the writes")
     assert await stored(sessions, case_id) == []
@@ -82,12 +88,10 @@ async def test_several_writes_share_the_callers_transaction(
         await read_model.save_node(s, case_id=case_id, node=node)
         # Written again as its recorded retry wrote it: one row, holding the last write.
         await read_model.save_node(s, case_id=case_id, node=node.model_copy(update={"late": True}))
-        assert await read_model.save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
-        assert await read_model.save_obligation(
-            s, case_id=case_id, obligation=obligation(rungs_fired=["remind_open"]), version=2
-        )
-        assert not await read_model.save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
-        assert await read_model.save_obligation(s, case_id=case_id, obligation=obligation("assign-7d"), version=3)
+        assert await save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
+        assert await save_obligation(s, case_id=case_id, obligation=obligation(rungs_fired=["remind_open"]), version=2)
+        assert not await save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
+        assert await save_obligation(s, case_id=case_id, obligation=obligation("assign-7d"), version=3)
         assert await read_model.save_extension(s, case_id=case_id, extension=ext, version=4)
         assert not await read_model.mark_case_open(s, case_id=case_id)  # already open
     assert await stored(sessions, case_id) == [
@@ -102,13 +106,13 @@ async def test_a_write_for_an_unknown_case_still_fails(sessions: async_sessionma
     """Only a conflict on the business key means "already written": a missing case is an error to retry."""
     with pytest.raises(IntegrityError):
         async with sessions.begin() as s:
-            await read_model.save_obligation(s, case_id="no-such-case", obligation=obligation(), version=1)
+            await save_obligation(s, case_id="no-such-case", obligation=obligation(), version=1)
 
 
 async def test_a_negative_version_is_refused(sessions: async_sessionmaker[AsyncSession], case_id: str) -> None:
     async with sessions() as s:
         with pytest.raises(ValueError):
-            await read_model.save_obligation(s, case_id=case_id, obligation=obligation(), version=-1)
+            await save_obligation(s, case_id=case_id, obligation=obligation(), version=-1)
 
 
 async def _wait_for_lock_waiter(s: AsyncSession) -> None:
@@ -137,13 +141,11 @@ async def test_a_race_for_the_first_row_keeps_the_newest_version(
     """
     mine_wrote: asyncio.Task[bool] | None = None
     async with sessions() as watcher, sessions.begin() as s:
-        await read_model.save_obligation(
-            s, case_id=case_id, obligation=obligation(subject=f"v{theirs}"), version=theirs
-        )
+        await save_obligation(s, case_id=case_id, obligation=obligation(subject=f"v{theirs}"), version=theirs)
 
         async def write_mine() -> bool:
             async with sessions.begin() as s2:
-                return await read_model.save_obligation(
+                return await save_obligation(
                     s2, case_id=case_id, obligation=obligation(subject=f"v{mine}"), version=mine
                 )
 
@@ -163,11 +165,11 @@ async def test_an_obligation_keeps_its_ladder_times_and_a_newer_snapshot_moves_t
     Obligations show their ladder); a moved deadline's newer snapshot moves them, an older one does not."""
     moved = AT + timedelta(days=90)
     async with sessions.begin() as s:
-        assert await read_model.save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
+        assert await save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
     async with sessions.begin() as s:
         newer = obligation(due_at=moved + timedelta(days=182), remind_at=moved, warn_at=moved + timedelta(days=1))
-        assert await read_model.save_obligation(s, case_id=case_id, obligation=newer, version=2)
-        assert not await read_model.save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
+        assert await save_obligation(s, case_id=case_id, obligation=newer, version=2)
+        assert not await save_obligation(s, case_id=case_id, obligation=obligation(), version=1)
     async with sessions() as s:
         row = await s.scalar(select(ObligationRow).where(ObligationRow.case_id == case_id))
     assert row is not None
