@@ -9,7 +9,15 @@ import signal
 import sys
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import (
+    FixedSizeSlotSupplier,
+    ResourceBasedSlotConfig,
+    ResourceBasedSlotSupplier,
+    ResourceBasedTunerConfig,
+    Worker,
+    WorkerTuner,
+)
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import Deps, build_activities
 from activities.sms_providers import build_provider
@@ -18,6 +26,36 @@ from core.settings import Settings
 from core.temporal import connect
 from db.engine import make_engine, make_sessions
 from workflows import WORKFLOWS
+
+# The sandbox imports a workflow's module afresh for every new workflow run: for CaseWorkflow, each filed case. Its
+# imports are passed through already; passing ``workflows`` through as well spares executing the module (the class,
+# its handlers' definitions) per case, about a tenth of the worker's CPU per filing (bench/README.md, run 19). What
+# the sandbox would catch at run time (datetime.now, random and the like in workflow code) is caught when the tests
+# replay the recorded histories in the default, strict sandbox (tests/workflows/test_replay.py), and by ruff's
+# banned-api rules on workflows/ (pyproject.toml). The module keeps no state of its own: constants and the class.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows")
+)
+
+
+# Workflow tasks and the local activities inside them (a transition's periods and its write) are what a person on a
+# page waits for; the ordinary activities are the lanes beside a case's main loop (its notices, its public lists). The
+# latter take a slot only while the machine has CPU and memory to spare, and two always: under a burst of filings
+# the SMS wait their turn in Temporal's queue instead of taking the cores from the filings (bench/README.md, runs
+# 17-22). The SDK's resource-based slot supplier measures the whole machine, which on a county court's one machine
+# is the API, Temporal and the database too.
+SLOTS = 100  # the SDK's default for each kind
+ACTIVITY_SLOTS = ResourceBasedSlotConfig(minimum_slots=2, maximum_slots=SLOTS)
+SPARE = ResourceBasedTunerConfig(target_memory_usage=0.9, target_cpu_usage=0.7)
+
+
+def tuner() -> WorkerTuner:
+    return WorkerTuner.create_composite(
+        workflow_supplier=FixedSizeSlotSupplier(SLOTS),
+        local_activity_supplier=FixedSizeSlotSupplier(SLOTS),
+        nexus_supplier=FixedSizeSlotSupplier(SLOTS),
+        activity_supplier=ResourceBasedSlotSupplier(ACTIVITY_SLOTS, SPARE),
+    )
 
 
 def build_worker(client: Client, settings: Settings, deps: Deps, *, max_cached_workflows: int = 1000) -> Worker:
@@ -29,6 +67,8 @@ def build_worker(client: Client, settings: Settings, deps: Deps, *, max_cached_w
         # Failure texts go to Temporal's history in clear: no SQL parameters in them (decision 6).
         interceptors=[RedactActivityFailures()],
         max_cached_workflows=max_cached_workflows,
+        workflow_runner=WORKFLOW_RUNNER,
+        tuner=tuner(),
     )
 
 

@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from core.codec import data_converter
 from core.settings import DEV_PAYLOAD_KEY
@@ -29,7 +30,13 @@ def load(path: Path) -> WorkflowHistory:
 
 
 def replayer(*workflows: type) -> Replayer:
-    return Replayer(workflows=list(workflows) or WORKFLOWS, data_converter=data_converter(DEV_PAYLOAD_KEY))
+    """In the default, strict sandbox, which imports workflows/ afresh and refuses non-deterministic calls: the worker
+    passes workflows/ through it for speed (worker.WORKFLOW_RUNNER), so this is where they are caught at run time."""
+    return Replayer(
+        workflows=list(workflows) or WORKFLOWS,
+        data_converter=data_converter(DEV_PAYLOAD_KEY),
+        workflow_runner=SandboxedWorkflowRunner(),
+    )
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.name for p in HISTORIES])
