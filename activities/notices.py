@@ -36,6 +36,7 @@ class NoticeActivities:
         failures: list[Exception] = []
         notify = [n for n in inp.notices if n.kind == "notify"]
         codes = {n.reason: await self._sms.new_query_codes(_notify(inp.case_id, n)) for n in notify}
+        activity.heartbeat()  # the hashes run at a low priority: alive, however long a busy machine kept them
         listings: list[Listing] = []
         done = 0
         async with self._sessions.begin() as s:
