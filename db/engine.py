@@ -41,18 +41,27 @@ class SqliteSessions(async_sessionmaker[AsyncSession]):
     off up to 100 ms a try, however soon the lock is free again. Under a burst of filings the worker's transactions
     slept far longer than they wrote (``save_transition``: p50 13 ms, p99 2 s). Here they queue on a lock first and
     each starts the moment the one before it ends. Between processes (the API and the worker) SQLite's busy timeout
-    still decides. Not re-entrant: a ``begin()`` never opens another inside it.
+    still decides. A ``begin()`` inside another of the same task would wait for itself: it raises instead.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine, expire_on_commit=False)
         self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+        self._holder: asyncio.Task[Any] | None = None
 
     @contextlib.asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]  # the same use: async with
+        me = asyncio.current_task()
+        if me is not None and self._holder is me:
+            raise RuntimeError("a write transaction opened inside another of the same task would wait for itself")
         lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-        async with lock, super().begin() as session:
-            yield session
+        async with lock:
+            self._holder = me
+            try:
+                async with super().begin() as session:
+                    yield session
+            finally:
+                self._holder = None
 
 
 def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
