@@ -93,9 +93,7 @@ class PublicListActivities:
     async def list_case(self, s: AsyncSession, case_id: str) -> Listing:
         """Each respondent of a filed case goes on the unfinished-cases list (未结执行实施案件, seed 002 第一条): the
         entries are written in the caller's transaction, and ``publish`` shows them once it has committed."""
-        case = await s.get(Case, case_id, options=[raiseload(Case.parties)])
-        if case is None:
-            raise LookupError(f"case {case_id} not in the read model")  # the API writes it before the workflow starts
+        case = await _case(s, case_id)
         since = filing_since(case.filed_on)
         stored = {
             e.party_id: e for e in await queries.public_entries_of_case(s, case_id=case.id, lists=[UNFINISHED_CASES])
@@ -202,7 +200,8 @@ class PublicListActivities:
 
 
 async def _case(s: AsyncSession, case_id: str) -> Case:
-    case = await s.get(Case, case_id)
+    """The case without its parties (the respondents are read apart)."""
+    case = await s.get(Case, case_id, options=[raiseload(Case.parties)])
     if case is None:
         raise LookupError(f"case {case_id} not in the read model")  # the API writes it before the workflow starts
     return case
