@@ -29,7 +29,7 @@ from workflows import WORKFLOWS
 
 # The sandbox imports a workflow's module afresh for every new workflow run: for CaseWorkflow, each filed case. Its
 # imports are passed through already; passing ``workflows`` through as well spares executing the module (the class,
-# its handlers' definitions) per case, about a tenth of the worker's CPU per filing (bench/README.md, run 19). What
+# its handlers' definitions) per case, about 15 ms of the worker's CPU per filing (bench/README.md, runs 17-19). What
 # the sandbox would catch at run time (datetime.now, random and the like in workflow code) is caught when the tests
 # replay the recorded histories in the default, strict sandbox (tests/workflows/test_replay.py), and by ruff's
 # banned-api rules on workflows/ (pyproject.toml). The module keeps no state of its own: constants and the class.
@@ -42,7 +42,7 @@ WORKFLOW_RUNNER = SandboxedWorkflowRunner(
 # page waits for; the ordinary activities are the lanes beside a case's main loop (its notices, its public lists). The
 # latter take a slot only while the machine has CPU and memory to spare, and two always: under a burst of filings
 # the SMS wait their turn in Temporal's queue instead of taking the cores from the filings (bench/README.md, runs
-# 17-22). The SDK's resource-based slot supplier measures the whole machine, which on a county court's one machine
+# 17-19). The SDK's resource-based slot supplier measures the whole machine, which on a county court's one machine
 # is the API, Temporal and the database too.
 SLOTS = 100  # the SDK's default for each kind
 ACTIVITY_SLOTS = ResourceBasedSlotConfig(minimum_slots=2, maximum_slots=SLOTS)
