@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import ActivityEnvironment
 
 from activities.public_lists import PublicListActivities
@@ -127,6 +128,23 @@ async def test_dishonest_listing_shows_until_the_measure_is_lifted(api: Api) -> 
 
     assert await _list(api, "dishonest") == {"items": [], "total": 0, "limit": 20, "offset": 0}
     assert len(_of(await _list(api, "unfinished-cases"), case["case_number"])) == 2
+
+
+async def test_a_listing_node_goes_ahead_of_the_notices_waiting_for_a_worker_slot(api: Api) -> None:
+    """On a busy machine ordinary activities wait for a slot (worker.py): the public-list step the handler's request
+    waits on is scheduled at a higher priority than the case's SMS lane, so the server hands it out first."""
+    case = await _file(api)
+    await _node(api, case["case_id"], "dishonest_listing", "d1")
+
+    history = await api.worker.client.get_workflow_handle(case["workflow_id"]).fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    priorities = {a.activity_type.name: a.priority for a in scheduled}
+    assert priorities["apply_node_to_public_lists"].priority_key == 1
+    assert priorities["send_notices"].priority_key in (0, 3)  # unset: the default, 3
 
 
 async def test_lifting_a_measure_that_lists_no_one_is_refused(api: Api) -> None:
