@@ -9,7 +9,6 @@ from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import raiseload
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -200,8 +199,8 @@ class PublicListActivities:
 
 
 async def _case(s: AsyncSession, case_id: str) -> Case:
-    """The case without its parties (the respondents are read apart)."""
-    case = await s.get(Case, case_id, options=[raiseload(Case.parties)])
+    """The case's own columns and court (the respondents are read apart)."""
+    case = await queries.case_by_id(s, case_id=case_id, people=False)
     if case is None:
         raise LookupError(f"case {case_id} not in the read model")  # the API writes it before the workflow starts
     return case
