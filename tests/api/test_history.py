@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryRequest
 from temporalio.testing import WorkflowEnvironment
 
 from core.codec import ENCODING
+from db.models import SmsMessage
 from domain.clock import BEIJING
 from tests.api.conftest import Api
 from tests.api.helpers import case_body, eventually, now_iso
@@ -35,6 +37,17 @@ async def _node(api: Api, case_id: str, key: str, **body: Any) -> dict[str, Any]
     assert r.status_code in (200, 201), r.text
     node: dict[str, Any] = r.json()
     return node
+
+
+async def _sms_sent(api: Api, reason: str) -> None:
+    """Wait until the SMS of ``reason`` went out, so the next notice is sent by an activity of its own: notices
+    waiting together share one activity, whose summary names only the first three (contracts/activities)."""
+
+    async def statuses() -> list[str]:
+        async with api.sessions() as s:
+            return list(await s.scalars(select(SmsMessage.status).where(SmsMessage.reason == reason)))
+
+    assert set(await eventually(statuses, lambda found: set(found) == {"sent"})) == {"sent"}, reason
 
 
 async def _history(api: Api, case_id: str, user: str = "admin", **params: Any) -> dict[str, Any]:
@@ -72,9 +85,12 @@ async def test_history_is_for_the_courts_admin_only(api: Api, user: str | None, 
 async def test_history_names_events_in_court_terms(api: Api, dev_env: WorkflowEnvironment) -> None:
     filed = await _file(api, filed_on=(datetime.now(BEIJING).date() - timedelta(days=10)).isoformat())
     case_id = filed["case_id"]
+    await _sms_sent(api, "filed")
     notice = await _node(api, case_id, "n1", type="notice_issued", summary="发出执行通知书")
+    await _sms_sent(api, f"node:{notice['node_id']}")
     six_days_ago = now_iso(-timedelta(days=6))
     late = await _node(api, case_id, "n2", type="freeze", occurred_at=six_days_ago, summary="冻结存款")
+    await _sms_sent(api, f"node:{late['node_id']}")
     await _node(api, case_id, "n2", type="freeze", occurred_at=six_days_ago, summary="冻结存款")  # the same again
     closure = await _node(api, case_id, "n3", type="closure", mode="执行完毕", recovered_amount="50000.00")
     assert (late["late"], notice["late"]) == (True, False)

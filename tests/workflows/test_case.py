@@ -28,8 +28,8 @@ async def record(handle: WorkflowHandle, inp: RecordNodeInput) -> NodeResult:
 async def test_node_entered_on_day_four_is_late(time_env: WorkflowEnvironment, make_world: WorldFactory) -> None:
     world = await make_world(time_env.client)
     now = (await time_env.get_current_time()).astimezone(BEIJING)
-    handle = await world.file(now.date())
     act = now - timedelta(minutes=30)
+    handle = await world.file(act.date())  # the day of the act: shortly after midnight it is the day before
     on_time = await record(handle, node("a", "notice_issued", act))
     # Day 3 ends at 24:00; the 4th day after the act is late (seed 002 第二条).
     await time_env.sleep(act + timedelta(days=4, hours=1) - await time_env.get_current_time())
