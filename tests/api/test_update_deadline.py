@@ -18,6 +18,7 @@ from tests.api.stuck import FailingPublisher, restart_worker
 
 sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 DEADLINE = timedelta(seconds=2)
+FILING_DEADLINE = timedelta(seconds=10)
 # Well past the deadline, well short of "hung": the old code polled for the outcome for ever.
 BOUND = 15.0
 
@@ -76,8 +77,11 @@ async def test_node_accepted_but_stuck_on_a_failing_activity_answers_503_in_time
 async def test_a_filing_whose_public_listing_keeps_failing_answers_at_once_and_is_listed_later(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The filing answers once the case is open in the read model; its listing as unfinished follows beside it."""
-    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", DEADLINE)
+    """The filing answers once the case is open in the read model; its listing as unfinished follows beside it.
+
+    A listing that held the filing up would keep it waiting for ever, so any deadline tells the two apart; this one
+    leaves a filing on a busy machine (CI's two cores, the suite's workers) time to answer."""
+    monkeypatch.setattr("api.updates.UPDATE_DEADLINE", FILING_DEADLINE)
     publisher = FailingPublisher(api, {"unfinished-cases"})
     await restart_worker(api, publisher)
     body = case_body()
@@ -85,7 +89,7 @@ async def test_a_filing_whose_public_listing_keeps_failing_answers_at_once_and_i
     r, took = await _timed(api, "registrar", "POST", "/api/cases", json=body)
 
     assert r.status_code == 201, r.text
-    assert took < DEADLINE.total_seconds() + 3
+    assert took < FILING_DEADLINE.total_seconds()
     case_id = r.json()["case_id"]
     assert await _status(api, case_id) == "open"
     await eventually(lambda: _attempts(publisher), lambda n: n >= 1)
