@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -34,7 +34,6 @@ router = APIRouter(include_in_schema=False)
 
 WITHIN_DAYS = 3  # "about to expire": due within this many days (the JSON's default)
 SHOWN_ITEMS = 100  # rows of the overdue / about-to-expire list on the page
-FETCHED = "fetch"  # X-Requested-With of the page's own script: answer with a fragment instead of a new page
 NOTICES = {"approved": "已批准，已短信通知承办人。", "refused": "已驳回，已短信通知承办人。"}
 
 # The case page's notices after a request (case_requests.html), beside the console's own.
@@ -56,10 +55,6 @@ class Count:
     court: str = ""
     due_soon: int = 0
     overdue: int = 0
-
-
-def _fetched(request: Request) -> bool:
-    return request.headers.get("x-requested-with") == FETCHED
 
 
 async def _items(session: AsyncSession, staff: Staff) -> list[ApprovalItem]:
@@ -91,19 +86,30 @@ async def approvals_page(
 
 
 @router.get("/approvals/items")
-async def approval_cards(request: Request, staff: PageStaff, session: SessionDep) -> Response:
-    """The cards alone, for the page's script to add new requests without touching what the user is typing."""
+async def approval_cards(
+    request: Request, staff: PageStaff, session: SessionDep, shown: Annotated[list[str] | None, Query()] = None
+) -> Response:
+    """The page's poll (htmx, out of band): the requests it does not show yet join its list, those it shows that no
+    longer wait for me say so, and the count follows; nothing the user is typing in another card is touched."""
     if staff is None:
-        return Response(status_code=401)
-    return pages._render(request, "leader/_approval_cards.html", {"items": await _items(session, staff)})
+        return pages._to_login(request, back_to="/approvals")
+    items = await _items(session, staff)
+    showing = set(shown or [])
+    waiting = {i.approval_id for i in items}
+    context = {
+        "new": [i for i in items if i.approval_id not in showing],
+        "gone": sorted(showing - waiting),
+        "waiting": len(items),
+    }
+    return pages._render(request, "leader/_approval_poll.html", context)
 
 
 @router.post("/approvals/{approval_id}/decision")
 async def decision_form(
     request: Request, approval_id: str, staff: PageStaff, session: SessionDep, client: TemporalDep
 ) -> Response:
-    """Approve or refuse through the same service as POST /api/approvals/{id}/decision; the page's script gets the
-    decided card back, a plain form post the page again."""
+    """Approve or refuse through the same service as POST /api/approvals/{id}/decision; htmx gets the decided card
+    back with the count of what still waits, a plain form post the page again."""
     if staff is None:
         return pages._to_login(request, back_to="/approvals")
     form = await pages._form(request)
@@ -121,15 +127,16 @@ async def decision_form(
             error = InvalidInput("审批意见不能超过2000字", kind="InvalidInput")
         except YgError as e:
             error = e
-    if decided is not None:
-        if _fetched(request):
-            return pages._render(request, "leader/_approval_done.html", {"d": decided})
+    if decided is not None and not pages._htmx(request):
         return RedirectResponse(f"/approvals?notice={decided.status}", status_code=303)
-    assert error is not None
     items = await _items(session, staff)
-    if _fetched(request):
+    if decided is not None:
+        return pages._render(request, "leader/_approval_done.html", {"d": decided, "waiting": len(items)})
+    assert error is not None
+    if pages._htmx(request):
         item = next((i for i in items if i.approval_id == approval_id), None)
         failed: dict[str, Any] = {"a": item, "error": error, "note": form.get("note", ""), "approval_id": approval_id}
+        failed["waiting"] = len(items)
         return pages._render(request, "leader/_approval_failed.html", failed, status=error.status)
     page: dict[str, Any] = {"me": pages._me(staff), "active": "leader", "items": items, "error": error}
     return pages._render(request, "leader/approvals.html", page, status=error.status)

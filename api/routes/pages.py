@@ -153,10 +153,19 @@ async def _page_staff(request: Request, session: SessionDep, settings: SettingsD
 PageStaff = Annotated[Staff | None, Depends(_page_staff)]
 
 
-def _to_login(request: Request, *, back_to: str | None = None) -> RedirectResponse:
-    """To the login form, coming back afterwards to this page (or, after a post, to the page of the form)."""
+def _htmx(request: Request) -> bool:
+    """A request of htmx, the pages' partial updates: it wants a fragment, not a whole page."""
+    return request.headers.get("hx-request") == "true"
+
+
+def _to_login(request: Request, *, back_to: str | None = None) -> Response:
+    """To the login form, coming back afterwards to this page (or, after a post, to the page of the form); a partial
+    update whose session ended sends the whole window there (HX-Redirect), not a login form into a card."""
     target = back_to or request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    url = f"/login?next={quote(target)}"
+    if _htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
 
 
 def _safe_next(value: str) -> str:

@@ -1,6 +1,5 @@
 /* 阳光执行 工作台: a small script, no framework, no CDN. Every page works without it; with it:
  * - a form being sent says so (button disabled, "正在提交…") and cannot be sent twice by a double click;
- * - a page waiting for an SMS to go out refreshes its live parts only (never the forms under the user's typing);
  * - the filing form adds and removes rows of applicants, agents and respondents;
  * - a form with data-draft keeps its text in this browser (localStorage) until it is sent. */
 (function () {
@@ -10,6 +9,7 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement) || (form.method || "get").toLowerCase() !== "post") return;
+    if (event.defaultPrevented) return;  // sent by htmx (hx-post): it disables the buttons itself
     if (form.getAttribute("action") === "/logout") forgetDrafts();  // a court computer is shared
     if (form.dataset.submitting === "1") { event.preventDefault(); return; }
     form.dataset.submitting = "1";
@@ -46,35 +46,11 @@
     });
   });
 
-  // ------------------------------------------------------------ typing marks a form as being edited
+  // ------------------------------------------------------------ typing marks a form as being edited (live.js)
   document.addEventListener("input", function (event) {
     var form = event.target && event.target.form;
     if (form) form.dataset.dirty = "1";
   });
-
-  // ------------------------------------------------------------ live parts of a page waiting for SMS
-  function editing(el) {
-    if (el.querySelector("form[data-dirty]")) return true;
-    var active = document.activeElement;
-    return !!(active && el.contains(active) && active.matches("input, textarea, select"));
-  }
-
-  function refreshLive() {
-    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) {
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        document.querySelectorAll("[data-live]").forEach(function (el) {
-          if (!el.id || editing(el)) return;
-          var fresh = doc.getElementById(el.id);
-          if (fresh) el.replaceWith(document.importNode(fresh, true));
-          else el.remove();
-        });
-        var next = doc.body.dataset.refresh;
-        if (next) setTimeout(refreshLive, Number(next) * 1000);
-      })
-      .catch(function () { setTimeout(refreshLive, 10000); });
-  }
 
   // ------------------------------------------------------------ rows of parties on the filing form
   function renumber(list) {
@@ -180,7 +156,5 @@
     });
     document.querySelectorAll("form[data-draft]").forEach(setUpDraft);
     document.querySelectorAll("[data-rows]").forEach(renumber);
-    var seconds = document.body.dataset.refresh;
-    if (seconds) setTimeout(refreshLive, Number(seconds) * 1000);
   });
 })();

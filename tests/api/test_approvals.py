@@ -4,6 +4,7 @@ rules name; the decision through the one path reaches the handler (inbox and SMS
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -243,7 +244,7 @@ async def test_the_approvals_page_decides_in_place_and_says_why_a_decision_is_re
     request_id = r.json()["id"]
     page = await _page(api, "vice_president", "/approvals")
     assert page.status_code == 200 and f'data-id="{request_id}"' in page.text and number in page.text
-    fetched = {"X-Requested-With": "fetch"}
+    fetched = {"HX-Request": "true"}  # htmx, the page's partial updates
     # Decided meanwhile by the president: the vice president's refusal answers the card with the reason, in Chinese.
     decided = await api.as_("president", "POST", f"/api/approvals/{request_id}/decision", json={"approve": True})
     assert decided.status_code == 200, decided.text
@@ -268,3 +269,37 @@ async def test_the_approvals_page_decides_in_place_and_says_why_a_decision_is_re
     done = await api.http.post(f"/approvals/{zb}/decision", data=approve, headers=fetched)
     assert done.status_code == 200 and "已批准" in done.text and "陈局长" in done.text, done.text
     assert await _approvals(api, "bureau_chief") == []
+
+
+async def test_the_approvals_poll_brings_new_requests_and_says_which_no_longer_wait(api: Api) -> None:
+    """The page's poll sends the cards it shows; htmx puts each part of the answer in its place (out of band)."""
+    first_case, _ = await _file(api)
+    r = await api.as_("handler", "POST", f"/api/cases/{first_case}/extensions", json={"months": 2, "reason": REASON})
+    first = r.json()["id"]
+    second_case, second_number = await _file(api)
+    r = await api.as_("handler", "POST", f"/api/cases/{second_case}/extensions", json={"months": 1, "reason": REASON})
+    second = r.json()["id"]
+    page = await _page(api, "president", "/approvals")
+    assert f'id="approval-form-{first}"' in page.text and 'id="approvals-count"' in page.text
+    hx = {"HX-Request": "true"}
+
+    # The page shows the first; the second is new to it and joins the list, the count says two.
+    poll = await api.http.get("/approvals/items", params={"shown": [first]}, headers=hx)
+    assert poll.status_code == 200 and "<html" not in poll.text
+    joining = poll.text.split('hx-swap-oob="beforeend:#approval-list">', 1)[1].split("</div>\n", 1)[0]
+    assert f'data-id="{second}"' in joining and second_number in joining and f'data-id="{first}"' not in joining
+    assert re.search(r'id="approvals-count" hx-swap-oob="true">2<', poll.text), poll.text
+
+    # Decided meanwhile by the vice president: the card's form gives way to why, and the count falls to one.
+    decided = await api.as_("vice_president", "POST", f"/api/approvals/{first}/decision", json={"approve": True})
+    assert decided.status_code == 200, decided.text
+    poll = await api.http.get("/approvals/items", params={"shown": [first, second]}, headers=hx)
+    gone = re.search(rf'<p class="approval-gone" id="approval-form-{first}" hx-swap-oob="true">([^<]+)</p>', poll.text)
+    assert gone and "不再等待您审批" in gone.group(1), poll.text
+    assert f'id="approval-form-{second}"' not in poll.text  # still waiting and shown: left as it is
+    assert re.search(r'id="approvals-count" hx-swap-oob="true">1<', poll.text), poll.text
+
+    # A session that ended sends the whole window to the login form, not a login form into the list.
+    api.http.cookies.clear()
+    expired = await api.http.get("/approvals/items", params={"shown": [second]}, headers=hx)
+    assert expired.status_code == 204 and expired.headers["HX-Redirect"] == "/login?next=/approvals"

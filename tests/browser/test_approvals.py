@@ -114,6 +114,7 @@ async def test_a_request_reaches_the_president_who_decides_and_the_handler_is_to
         console, "handler", "POST", f"/api/cases/{second_id}/extensions", json={"months": 2, "reason": "评估中"}
     )
     assert r.status_code == 201, r.text
+    second_request = r.json()["id"]
     await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # the page's poll, now
     second = page.locator(".approval", has_text=second_number)
     await expect(second).to_be_visible()
@@ -133,7 +134,8 @@ async def test_a_request_reaches_the_president_who_decides_and_the_handler_is_to
     await card.get_by_role("button", name="批准").click()
     await expect(card.locator("button[value=approve]")).to_be_disabled()
     await expect(card.locator("button[value=refuse]")).to_be_disabled()
-    await expect(card.locator(".approval-busy")).to_contain_text("正在批准，提交中")
+    await expect(card.locator(".approval-busy")).to_be_visible()
+    await expect(card.locator(".approval-busy")).to_contain_text("正在提交")
     done = page.locator(f".approval-done:has-text('{number}')")
     await expect(done).to_contain_text("已批准")
     await expect(done).to_contain_text("张院长")
@@ -145,12 +147,33 @@ async def test_a_request_reaches_the_president_who_decides_and_the_handler_is_to
     await _fits(page, width)
     await page.screenshot(path=SHOTS / f"president-decided-{width}.png", full_page=True)
 
+    # The connection drops as she refuses the second: the card says so and can be sent again, the note kept.
+    await page.route(decisions, lambda route: route.abort())
+    await second.get_by_role("button", name="驳回").click()
+    await expect(second.locator(".approval-failed")).to_have_text("网络异常或服务暂不可用，未能提交，请重试。")
+    await expect(second.locator("button[value=refuse]")).to_be_enabled()
+    await expect(second.locator("[name=note]")).to_have_value("材料不全")
+    await page.unroute(decisions)
+    # The vice president decides it meanwhile: on the next poll its form gives way to why, and nothing waits.
+    r = await _as(
+        console, "vice_president", "POST", f"/api/approvals/{second_request}/decision", json={"approve": False}
+    )
+    assert r.status_code == 200, r.text
+    await page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
+    await expect(second.locator(".approval-gone")).to_contain_text("该申请已不再等待您审批")
+    await expect(second).to_contain_text(second_number)
+    await expect(page.locator("#approvals-count")).to_have_text("0")
+    await expect(page.locator(".approval-empty")).to_be_visible()
+    await _fits(page, width)
+    await page.screenshot(path=SHOTS / f"president-gone-{width}.png", full_page=True)
+
     # The handler: an SMS, the inbox item, the case page.
     handler_phone = await _mobile(console, "handler")
-    [told] = await eventually(lambda: _sms(console, handler_phone), lambda t: len(t) == 1, seconds=30)
+    texts = await eventually(lambda: _sms(console, handler_phone), lambda t: len(t) == 2, seconds=30)
+    [told] = [t for t in texts if number in t]  # and the vice president's refusal of the second
     assert number in told and "延长执行期限申请已批准" in told and "张院长" in told, told
     inbox = await _as(console, "handler", "GET", "/api/inbox")
-    [decision] = [i for i in inbox.json()["items"] if i["kind"] == "decision"]
+    [decision] = [i for i in inbox.json()["items"] if i["kind"] == "decision" and i["case_number"] == number]
     assert (decision["case_number"], decision["status_name"], decision["note"]) == (
         number,
         "已批准",

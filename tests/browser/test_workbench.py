@@ -282,7 +282,7 @@ async def test_a_page_waiting_for_an_sms_refreshes_its_parts_never_the_form_bein
         await s.commit()
         row_id = row.id
     fetched: list[str] = []
-    page.on("request", lambda r: fetched.append(r.url) if r.headers.get("x-requested-with") == "fetch" else None)
+    page.on("request", lambda r: fetched.append(r.url) if r.headers.get("hx-request") == "true" else None)
     await page.reload()
     await expect(page.locator("#live-note")).to_be_visible()
     summary = page.locator("form.node-form [name=summary]")
@@ -296,7 +296,7 @@ async def test_a_page_waiting_for_an_sms_refreshes_its_parts_never_the_form_bein
         assert sent is not None
         sent.status, sent.sent_at = "sent", datetime.now(UTC)
         await s.commit()
-    await expect(page.locator("#live-note")).to_have_count(0)
+    await expect(page.locator("#live-note")).to_be_hidden()
     await expect(page.locator("#outbox tbody tr", has_text="短信在途")).to_contain_text("已发送")
     await expect(summary).to_have_value("正在输入的摘要，不能被刷新掉")
     count = len(fetched)
