@@ -67,6 +67,8 @@ async def test_a_request_reaches_the_president_who_decides_and_the_handler_is_to
     page: Page, console: Console, width: int
 ) -> None:
     await page.set_viewport_size({"width": width, "height": 900})
+    errors: list[str] = []  # the pages log no error: every script, style and the icon is there, htmx has its targets
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     case_id = await console.file_case()
     number = await _number(console, case_id)
 
@@ -154,6 +156,8 @@ async def test_a_request_reaches_the_president_who_decides_and_the_handler_is_to
     await expect(second.locator("button[value=refuse]")).to_be_enabled()
     await expect(second.locator("[name=note]")).to_have_value("材料不全")
     await page.unroute(decisions)
+    assert errors and all("ERR_FAILED" in e or e.startswith("htmx:") for e in errors), errors  # the drop we made
+    errors.clear()
     # The vice president decides it meanwhile: on the next poll its form gives way to why, and nothing waits.
     r = await _as(
         console, "vice_president", "POST", f"/api/approvals/{second_request}/decision", json={"approve": False}
@@ -204,6 +208,7 @@ async def test_a_request_reaches_the_president_who_decides_and_the_handler_is_to
     await page.goto("/supervision")
     await expect(page.locator("body")).not_to_contain_text(number)
     await page.screenshot(path=SHOTS / f"other-president-{width}.png", full_page=True)
+    assert errors == []
 
 
 async def test_a_handler_is_refused_the_supervision_page_and_sees_no_leaders_entry(
