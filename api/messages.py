@@ -499,12 +499,7 @@ async def reply(
     if not (message.replied_by == staff.id and message.reply_hash == text_hash):
         rules = rule_set(case.rule_version)
         guard.check_reply(
-            rules,
-            kind=message.kind,
-            role=staff.role,
-            is_handler=staff.id == case.handler_id,
-            replied=message.replied_at is not None,
-            text=text,
+            rules, kind=message.kind, by=_replier(staff, case), replied=message.replied_at is not None, text=text
         )
         guard.check_event(rules, await queries.case_view(session, case=case, rules=rules), event="reply")
         now = datetime.now(UTC)
@@ -584,6 +579,15 @@ async def announce_pending(sessions: async_sessionmaker[AsyncSession], client: C
 # ---------------------------------------------------------------- the console's conversation section
 
 
+def _replier(staff: Staff, case: Case) -> guard.Replier:
+    return guard.Replier(
+        role=staff.role,
+        is_handler=staff.id == case.handler_id,
+        case_has_handler=case.handler_id is not None,
+        in_court=staff.court_code == case.court_code,
+    )
+
+
 async def messages_panel(session: AsyncSession, case: Case, staff: Staff) -> dict[str, object]:
     """The case page's conversations (case_messages.html): what this staff member may read, and a reply form on
     each unanswered message they answer (the handler; the discipline head for a complaint)."""
@@ -592,8 +596,7 @@ async def messages_panel(session: AsyncSession, case: Case, staff: Staff) -> dic
     items = [
         {
             "m": m,
-            "can_reply": m.reply is None
-            and guard.answers(rules, kind=m.kind, role=staff.role, is_handler=staff.id == case.handler_id),
+            "can_reply": m.reply is None and guard.answers(rules, kind=m.kind, by=_replier(staff, case)),
         }
         for m in listed.items
     ]

@@ -65,16 +65,31 @@ def check_event(rules: RuleSet, case: CaseView, *, event: str) -> None:
         raise CaseClosed("案件已结案，不能再提交")
 
 
-def answers(rules: RuleSet, *, kind: str, role: str, is_handler: bool) -> bool:
+@dataclass(frozen=True)
+class Replier:
+    """Who would answer a party's message, as the guard needs to know them: their role, whether they handle the
+    case, whether the case has a handler at all, whether they are of the case's court."""
+
+    role: str
+    is_handler: bool
+    case_has_handler: bool
+    in_court: bool
+
+
+def answers(rules: RuleSet, *, kind: str, by: Replier) -> bool:
     """Who answers a party's message or complaint is its rule's assignee: the case's handler for a message, the
-    discipline inspection head of the case's court for a complaint (seed 001 第十条; seed 004)."""
+    discipline inspection head of the case's court for a complaint (seed 001 第十条; seed 004). While a case has no
+    handler, the bureau chief of its court stands in for one, as for the handler's reminders (activities/transitions)
+    and in the chief's inbox (api/messages.inbox_items)."""
     assignee = rules.rule(kind).assignee
-    return is_handler if assignee == "handler" else role == assignee
+    if assignee != "handler":
+        return by.role == assignee
+    return by.is_handler or (not by.case_has_handler and by.in_court and by.role == "bureau_chief")
 
 
-def check_reply(rules: RuleSet, *, kind: str, role: str, is_handler: bool, replied: bool, text: str) -> None:
+def check_reply(rules: RuleSet, *, kind: str, by: Replier, replied: bool, text: str) -> None:
     """A message is answered once, with a text, by the one its rule names."""
-    if not answers(rules, kind=kind, role=role, is_handler=is_handler):
+    if not answers(rules, kind=kind, by=by):
         who = "本案承办人" if rules.rule(kind).assignee == "handler" else "纪检组长"
         raise Forbidden(f"只有{who}可以答复 (not the one who answers this {kind})", kind="NotAnswerer")
     if replied:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
+from db.demo import DEMO_PASSWORD
 from db.models import PartyMessage, SmsMessage, Staff
 from domain.messages import MAX_PER_DAY
 from tests.api.conftest import Api, running_api
@@ -381,3 +382,28 @@ async def test_the_case_history_names_the_message_and_its_reply_but_never_their_
     assert f"案件事件：当事人留言（message:{message_id}）" in text
     assert f"案件事件：答复留言或投诉（reply:{message_id}）" in text
     assert "6222000011112222" not in text and "卡号" not in text
+
+
+async def test_the_bureau_chief_answers_a_message_on_a_case_without_a_handler(api: Api) -> None:
+    """The message waits in the chief's inbox while nobody handles the case; the chief of the case's court answers
+    it (not the chief of an upper court), and the party is told."""
+    case = await file_case(api, handler=None, clerk=None)
+    party = await login(api, case)
+    message_id = (await _write(api, party, {"kind": "message", "text": "还没有承办人吗？"})).json()["message_id"]
+    assert [i for i in await _inbox(api, "bureau_chief") if i.get("message_id") == message_id]
+    api.http.cookies.clear()
+    login_form = {"username": "bureau_chief", "password": DEMO_PASSWORD, "next": "/"}
+    assert (await api.http.post("/login", data=login_form)).status_code == 303
+    page = await api.http.get(f"/cases/{case.id}")
+    assert f'action="/cases/{case.id}/messages/{message_id}/reply"' in page.text  # the case page's reply form
+    api.http.cookies.clear()
+
+    url = f"/api/cases/{case.id}/messages/{message_id}/reply"
+    upper = await api.as_("mid_bureau_chief", "POST", url, json={"text": "由上级法院答复。"})
+    assert upper.status_code in (403, 404) and upper.json()["error"] in ("NotAnswerer", "CaseNotFound"), upper.text
+    r = await api.as_("bureau_chief", "POST", url, json={"text": "本周内指定承办人。"})
+
+    assert r.status_code == 201, r.text
+    [sms] = await _sms_to(api, case.phone, "已有答复")
+    assert case.number in sms
+    assert not [i for i in await _inbox(api, "bureau_chief") if i.get("message_id") == message_id]

@@ -63,3 +63,27 @@ def test_a_zhongben_case_is_restored_once() -> None:
     with pytest.raises(Conflict) as other:
         guard.check_restore(RULES, dataclasses.replace(closed, closure_mode="full"))
     assert other.value.kind == "NotZhongben"
+
+
+@pytest.mark.parametrize(
+    ("kind", "role", "is_handler", "case_has_handler", "in_court", "answers"),
+    [
+        ("message", "handler", True, True, True, True),
+        ("message", "clerk", False, True, True, False),
+        ("message", "bureau_chief", False, True, True, False),  # the case has its handler
+        ("message", "bureau_chief", False, False, True, True),  # nobody handles it: the chief stands in
+        ("message", "bureau_chief", False, False, False, False),  # not the chief of an upper court
+        ("message", "president", False, False, True, False),
+        ("complaint", "discipline", False, True, True, True),
+        ("complaint", "handler", True, True, True, False),  # never the handler complained about
+        ("complaint", "bureau_chief", False, False, True, False),
+    ],
+)
+def test_who_answers_a_party(
+    kind: str, role: str, is_handler: bool, case_has_handler: bool, in_court: bool, answers: bool
+) -> None:
+    by = guard.Replier(role=role, is_handler=is_handler, case_has_handler=case_has_handler, in_court=in_court)
+    assert guard.answers(RULES, kind=kind, by=by) is answers
+    if not answers:
+        with pytest.raises(Forbidden):
+            guard.check_reply(RULES, kind=kind, by=by, replied=False, text="已答复")
