@@ -2,7 +2,8 @@
 
 Staff (the case's handler or clerk) attach a document — a PDF or an image, checked and kept by the file store under
 its content hash (core/files.py) — to the case and, optionally, to one of its nodes; it is disclosed with its node.
-A disclosed document is served electronically to every party who consented (``parties.eservice_consent``):
+A disclosed procedural document — not a ruling (裁定书) or a decision (决定书), seed 001 第六条, domain/documents.py —
+is served electronically to every party who consented (``parties.eservice_consent``):
 applicants, agents and respondents. In one transaction the document row and the reminder SMS (outbox reason
 ``eservice:<document id>``; a respondent without a query code gets its own in it); then the case's workflow hears
 ``CASE_EVENT`` ``eservice_reminder`` (it opens ``eservice-3d`` for the clerk and sends the queued SMS in its notices
@@ -41,6 +42,7 @@ from core.settings import Settings
 from db import queries
 from db.models import Case, Document, Node, ObligationRow, Party, ServiceReceipt, SmsMessage, Staff
 from domain import guard
+from domain.documents import eservable
 from domain.errors import Forbidden, InvalidInput, NotFound, TooManyAttempts, Unavailable, YgError
 from domain.models import CaseEventInput, Notice
 from domain.nodes import SERVICE_METHODS, node_type
@@ -112,6 +114,7 @@ class StaffDocument:
     document: Document
     node_label: str | None
     recipients: int  # parties served electronically
+    eservable: bool  # a procedural document, not a ruling or a decision (seed 001 第六条)
     receipts: list[ServiceReceipt]
     clock: str | None  # the eservice-3d obligation's status: open | met | …
 
@@ -181,7 +184,7 @@ async def attach(
         await announce(session, client, found)
         return found, False
     disclosed = disclose and (node is None or node.disclose)
-    recipients = _recipients(case) if disclosed else []
+    recipients = _recipients(case) if disclosed and eservable(title) else []
     if recipients:
         rules = rule_set(case.rule_version)
         guard.check_event(rules, await queries.case_view(session, case=case, rules=rules), event="eservice_reminder")
@@ -349,11 +352,14 @@ async def party_document(session: AsyncSession, *, me: PortalUser, document_id: 
 async def download(
     session: AsyncSession, client: Client, files: FileStore, *, me: PortalUser, document_id: str
 ) -> tuple[Document, bytes]:
-    """The party's download: the bytes (checked against their hash), and at the first download the receipt, then
-    ``downloaded`` to the case's workflow. The file is handed over even when Temporal cannot be reached: the
-    receipt is kept and announced later."""
+    """The party's download: the bytes (checked against their hash), and at the first download of a document served
+    electronically the receipt, then ``downloaded`` to the case's workflow. A document only disclosed (a ruling, or
+    nobody consented) is read, not served: no receipt. The file is handed over even when Temporal cannot be
+    reached: the receipt is kept and announced later."""
     document = await party_document(session, me=me, document_id=document_id)
     data = await files.aopen(document.sha256)
+    if not document.eservice:
+        return document, data
     receipt = await session.scalar(
         select(ServiceReceipt).where(ServiceReceipt.document_id == document.id, ServiceReceipt.party_id == me.party.id)
     )
@@ -543,6 +549,7 @@ async def staff_documents(session: AsyncSession, *, case: Case) -> list[StaffDoc
                 document=d,
                 node_label=label,
                 recipients=int(sent.get(ESERVICE_REASON + d.id, 0)),
+                eservable=eservable(d.title),
                 receipts=[r for r in receipts if r.document_id == d.id],
                 clock=clocks.get(f"{ESERVICE_RULE}:{d.id}"),
             )

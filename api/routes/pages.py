@@ -40,6 +40,7 @@ from domain import guard
 from domain.approvals import reason_name as approval_reason_name
 from domain.case_numbers import parse_case_number
 from domain.clock import BEIJING, beijing_date, format_beijing, format_day
+from domain.documents import NOT_ESERVED_NOTE
 from domain.errors import Forbidden, InvalidInput, NotAuthenticated, TooManyAttempts, YgError
 from domain.identity import ID_TYPE_LABELS
 from domain.ladder import RUNG_NAMES
@@ -134,6 +135,7 @@ TEMPLATES.env.filters["day"] = format_day
 TEMPLATES.env.filters["money"] = _money
 TEMPLATES.env.filters["chinese"] = _chinese
 TEMPLATES.env.globals["id_types"] = ID_TYPE_LABELS  # the filing form's document types
+TEMPLATES.env.globals["not_eserved_note"] = NOT_ESERVED_NOTE  # a ruling or decision (seed 001 第六条)
 
 
 # ---------------------------------------------------------------- who is logged in

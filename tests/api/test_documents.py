@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
+from db.demo import DEMO_PASSWORD
 from db.models import Document, Party, ServiceReceipt, SmsMessage
 from domain.sms import QUERY_CODE_LABEL
 from tests.api.conftest import Api, running_api
@@ -65,26 +66,58 @@ async def eservice_sms(api: Api, document_id: str) -> list[SmsMessage]:
 
 async def test_a_document_attached_to_a_disclosed_node_is_served_to_the_consenting_applicant(api: Api) -> None:
     case = await file_case(api)
-    await record(api, case, {"type": "freeze", "occurred_at": now_iso(), "summary": "冻结存款"}, "n1")
-    node_id = await node_id_of(api, case, "freeze")
-    data = pdf("freeze ruling")
-    r = await attach(api, case, data, title="冻结裁定书", node_id=node_id)
+    await record(api, case, {"type": "notice_issued", "occurred_at": now_iso(), "summary": "发出报告财产令"}, "n1")
+    node_id = await node_id_of(api, case, "notice_issued")
+    data = pdf("order to report property")
+    r = await attach(api, case, data, title="报告财产令", node_id=node_id)
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["sha256"] == hashlib.sha256(data).hexdigest()
     doc_id = body["document_id"]
     # One reminder to the applicant, naming the document; the clerk's 3-day clock opens.
     [sms] = await eventually(lambda: eservice_sms(api, doc_id), lambda rows: len(rows) == 1)
-    assert sms.to == case.phone and "《冻结裁定书》已向您电子送达" in sms.body and "3日内" in sms.body
+    assert sms.to == case.phone and "《报告财产令》已向您电子送达" in sms.body and "3日内" in sms.body
     clock = await eventually(lambda: obligation(api, case, f"eservice-3d:{doc_id}"), lambda o: o is not None)
     assert clock is not None and clock["status"] == "open" and clock["rule"] == "eservice-3d"
     # The party sees it in its list; the same file again is the same document, nothing sent twice.
     party = await login(api, case)
     listed = (await api.http.get("/api/portal/documents", headers=party)).json()["items"]
-    assert [(d["document_id"], d["title"], d["sha256"]) for d in listed] == [(doc_id, "冻结裁定书", body["sha256"])]
-    again = await attach(api, case, data, title="冻结裁定书", node_id=node_id)
+    assert [(d["document_id"], d["title"], d["sha256"]) for d in listed] == [(doc_id, "报告财产令", body["sha256"])]
+    again = await attach(api, case, data, title="报告财产令", node_id=node_id)
     assert again.status_code == 200 and again.json() == body
     assert len(await eservice_sms(api, doc_id)) == 1
+
+
+async def test_a_ruling_is_disclosed_but_not_served_electronically(api: Api) -> None:
+    """Seed 001 第六条: e-service is for procedural documents other than rulings (裁定书) and decisions (决定书). A
+    ruling attached to a disclosed node is in the portal, but no reminder goes out, no clock opens for the clerk,
+    a download is no service receipt, and the case page says to serve it otherwise."""
+    case = await file_case(api)
+    await record(api, case, {"type": "freeze", "occurred_at": now_iso(), "summary": "冻结存款"}, "n1")
+    node_id = await node_id_of(api, case, "freeze")
+    data = pdf("freeze ruling")
+    r = await attach(api, case, data, title="冻结裁定书", node_id=node_id)
+    assert r.status_code == 201, r.text
+    doc_id = r.json()["document_id"]
+    notice = pdf("notice")  # a procedural document after it: served, so the lane has run past the ruling
+    served = (await attach(api, case, notice, title="执行通知书")).json()["document_id"]
+    await eventually(lambda: eservice_sms(api, served), lambda rows: len(rows) == 1)
+    assert await eservice_sms(api, doc_id) == []
+    assert await obligation(api, case, f"eservice-3d:{doc_id}") is None
+    party = await login(api, case)
+    listed = (await api.http.get("/api/portal/documents", headers=party)).json()["items"]
+    assert "冻结裁定书" in [d["title"] for d in listed]
+    got = await api.http.get(f"/api/portal/documents/{doc_id}", headers=party)
+    assert got.status_code == 200 and got.content == data
+    receipts = (await api.as_("clerk", "GET", f"/api/cases/{case.id}/receipts")).json()["items"]
+    assert [r["document_id"] for r in receipts] == []
+    api.http.cookies.clear()
+    login_form = {"username": "clerk", "password": DEMO_PASSWORD, "next": "/"}
+    assert (await api.http.post("/login", data=login_form)).status_code == 303
+    page = await api.http.get(f"/cases/{case.id}")
+    row = page.text.split(f'id="document-{doc_id}"', 1)[1].split("</tr>", 1)[0]
+    assert "执行裁定书、决定书不适用电子送达" in row and "已提醒" not in row
+    api.http.cookies.clear()
 
 
 async def test_the_first_download_is_the_receipt_with_the_hash_once_and_meets_the_clock(api: Api) -> None:

@@ -49,12 +49,12 @@ async def _applicant_login(console: Console, case_id: str) -> tuple[str, str, st
     return number[0], sms.to, code[1]
 
 
-async def _record_freeze(console: Console, case_id: str) -> None:
+async def _record_notice(console: Console, case_id: str) -> None:
     async with httpx.AsyncClient(base_url=console.base_url, timeout=30) as http:
         r = await http.post("/api/auth/token", data={"username": "handler", "password": DEMO_PASSWORD})
-        headers = {"Authorization": f"Bearer {r.json()['access_token']}", "Idempotency-Key": f"freeze-{case_id}"}
+        headers = {"Authorization": f"Bearer {r.json()['access_token']}", "Idempotency-Key": f"notice-{case_id}"}
         occurred = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
-        node = {"type": "freeze", "occurred_at": occurred, "summary": "冻结被执行人银行存款5万元"}
+        node = {"type": "notice_issued", "occurred_at": occurred, "summary": "向被执行人发出执行通知书、报告财产令"}
         r = await http.post(f"/api/cases/{case_id}/nodes", json=node, headers=headers)
         assert r.status_code == 201, r.text
 
@@ -70,22 +70,22 @@ async def test_clerk_attaches_a_pdf_the_applicant_downloads_it_and_the_receipt_s
 ) -> None:
     await page.set_viewport_size({"width": width, "height": 900})
     case_id = await console.file_case()
-    await _record_freeze(console, case_id)
+    await _record_notice(console, case_id)
     data = PDF + f"% {case_id}\n".encode()
     sha256 = hashlib.sha256(data).hexdigest()
-    upload = tmp_path / "冻结裁定书.pdf"
+    upload = tmp_path / "报告财产令.pdf"
     upload.write_bytes(data)
 
-    # The clerk attaches the ruling to the freeze node on the case page.
+    # The clerk attaches the order to report property (a procedural document) to its node on the case page.
     await login(page, "clerk")
     await page.goto(f"/cases/{case_id}")
     card = page.locator("#documents")
     await expect(card).to_contain_text("暂无文书")
     form = card.locator("form.document-form")
-    await form.locator("[name=title]").fill("冻结裁定书")
-    freeze = await form.locator("[name=node_id] option", has_text="冻结").get_attribute("value")
-    assert freeze
-    await form.locator("[name=node_id]").select_option(freeze)
+    await form.locator("[name=title]").fill("报告财产令")
+    notice = await form.locator("[name=node_id] option", has_text="执行通知书").get_attribute("value")
+    assert notice
+    await form.locator("[name=node_id]").select_option(notice)
     await form.locator("[name=file]").set_input_files(upload)
     await _fits(page, width)
     await page.screenshot(path=SHOTS / f"staff-form-{width}.png", full_page=True)
@@ -93,7 +93,7 @@ async def test_clerk_attaches_a_pdf_the_applicant_downloads_it_and_the_receipt_s
     await form.get_by_role("button", name="上传文书").click()
     await expect(page.locator(".alert-ok")).to_contain_text("文书已上传")
     row = card.locator("tbody tr").first
-    await expect(row).to_contain_text("冻结裁定书")
+    await expect(row).to_contain_text("报告财产令")
     await expect(row).to_contain_text("已提醒 1 人")
     await expect(row).to_contain_text("尚未下载")
     await _fits(page, width)
@@ -115,7 +115,7 @@ async def test_clerk_attaches_a_pdf_the_applicant_downloads_it_and_the_receipt_s
         await expect(phone_page).to_have_url(re.compile(r"/portal/case$"))
         await phone_page.locator("nav.p-nav").get_by_role("link", name="文书").click()
         item = phone_page.locator(".d-item").first
-        await expect(item).to_contain_text("冻结裁定书")
+        await expect(item).to_contain_text("报告财产令")
         await expect(item).to_contain_text("未下载")
         await expect(item).to_contain_text(sha256)
         await _fits(phone_page, width)
@@ -123,14 +123,14 @@ async def test_clerk_attaches_a_pdf_the_applicant_downloads_it_and_the_receipt_s
         async with phone_page.expect_download() as downloading:
             await item.get_by_role("link", name="下载").click()
         download = await downloading.value
-        assert download.suggested_filename == "冻结裁定书.pdf"
+        assert download.suggested_filename == "报告财产令.pdf"
         assert await asyncio.to_thread(Path(await download.path()).read_bytes) == data
         await phone_page.reload()
         await expect(phone_page.locator(".d-item").first).to_contain_text("签收")
-        # The timeline shows the ruling under its node.
+        # The timeline shows the order under its node.
         await phone_page.locator("nav.p-nav").get_by_role("link", name="办理进程").click()
-        node = phone_page.locator("#timeline .p-node").filter(has_text="冻结").first
-        await expect(node.get_by_role("link", name="冻结裁定书")).to_be_visible()
+        node = phone_page.locator("#timeline .p-node").filter(has_text="执行通知书").first
+        await expect(node.get_by_role("link", name="报告财产令")).to_be_visible()
         await _fits(phone_page, width)
         await phone_page.screenshot(path=SHOTS / f"portal-timeline-{width}.png", full_page=True)
     finally:
@@ -152,7 +152,7 @@ async def test_clerk_attaches_a_pdf_the_applicant_downloads_it_and_the_receipt_s
     await expect(sheet).to_contain_text("昆明市五华区人民法院")
     await expect(sheet).to_contain_text("电子送达回证")
     await expect(sheet).to_contain_text(number)
-    await expect(sheet).to_contain_text("冻结裁定书")
+    await expect(sheet).to_contain_text("报告财产令")
     await expect(sheet).to_contain_text("申请执行人 张三")
     await expect(sheet).to_contain_text(sha256)
     await expect(sheet).to_contain_text(re.compile(r"下载时间\s*\d{4}年\d+月\d+日\d+时\d+分（北京时间）"))

@@ -78,8 +78,8 @@ async def test_a_document_not_downloaded_in_three_days_reaches_the_clerk_whose_s
     now = await time_env.get_current_time()
     case_id = await _served_case(world, now)
     notice = await _attach(world, files, case_id, PDF + b"% notice\n", "执行通知书")
-    ruling = await _attach(world, files, case_id, PDF + b"% ruling\n", "冻结裁定书")
-    ob_id, other_id = f"eservice-3d:{notice}", f"eservice-3d:{ruling}"
+    order = await _attach(world, files, case_id, PDF + b"% order\n", "报告财产令")
+    ob_id, other_id = f"eservice-3d:{notice}", f"eservice-3d:{order}"
     rows = await eventually(lambda: obligations(world, case_id), lambda o: ob_id in o and other_id in o)
     assert rows[ob_id].due_at == _due(now) and rows[ob_id].status == "open"
     reminders = [m for m in await world.sms(case_id) if m.reason == f"eservice:{notice}"]
@@ -100,20 +100,20 @@ async def test_a_document_not_downloaded_in_three_days_reaches_the_clerk_whose_s
         (False, True),
     ]
 
-    # The clerk serves the ruling by post and records it: that document's clock is met, late; the notice's, due
+    # The clerk serves the order by post and records it: that document's clock is met, late; the notice's, due
     # as early, runs on (a service node meets only the document it names).
     body = NodeIn.model_validate(
         {
             "type": "service",
             "occurred_at": datetime.now(UTC),
-            "summary": "《冻结裁定书》已通过邮寄送达",
+            "summary": "《报告财产令》已通过邮寄送达",
             "method": "邮寄",
-            "document_id": ruling,
+            "document_id": order,
         }
     )
     async with world.sessions() as s:
         _, created = await record_node(
-            s, world.client, staff=clerk, case_id=case_id, body=body, idempotency_key="service-ruling"
+            s, world.client, staff=clerk, case_id=case_id, body=body, idempotency_key="service-order"
         )
     assert created
     met = await eventually(lambda: obligations(world, case_id), lambda o: o[other_id].status == "met")
