@@ -158,3 +158,19 @@ async def test_clerk_attaches_a_pdf_the_applicant_downloads_it_and_the_receipt_s
     await expect(sheet).to_contain_text(re.compile(r"下载时间\s*\d{4}年\d+月\d+日\d+时\d+分（北京时间）"))
     await _fits(receipt, width)
     await receipt.screenshot(path=SHOTS / f"receipt-{width}.png", full_page=True)
+
+    # A ruling is disclosed but not served electronically (seed 001 第六条): the row says to serve it otherwise.
+    ruling = tmp_path / "执行裁定书.pdf"
+    ruling.write_bytes(PDF + f"% ruling {case_id}\n".encode())
+    form = page.locator("#documents form.document-form")
+    await form.locator("[name=title]").fill("执行裁定书")
+    await form.locator("[name=node_id]").select_option(notice)
+    await form.locator("[name=file]").set_input_files(ruling)
+    await form.get_by_role("button", name="上传文书").click()
+    await expect(page.locator(".alert-ok")).to_contain_text("文书已上传")
+    ruled = page.locator("#documents tbody tr", has_text="执行裁定书")
+    await expect(ruled).to_contain_text("执行裁定书、决定书不适用电子送达")
+    await expect(ruled).not_to_contain_text("已提醒")
+    await expect(ruled).not_to_contain_text("尚未下载")  # no receipt to wait for
+    await _fits(page, width)
+    await page.locator("#documents").screenshot(path=SHOTS / f"staff-card-ruling-{width}.png")
