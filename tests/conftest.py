@@ -25,7 +25,7 @@ from core.codec import data_converter
 from core.settings import DEV_PAYLOAD_KEY, Settings
 from db.engine import make_engine, make_sessions
 from db.migrate import upgrade
-from tests.pg import PostgresServer
+from tests.pg import PostgresServer, reap_stale
 from worker import build_worker
 from workflows import search_attributes
 
@@ -54,6 +54,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """Its own folder, not pytest's rotating temp dirs: a second pytest session must not delete its data."""
+    reap_stale(Path(tempfile.gettempdir()), "yg-pg-")
     base = Path(tempfile.mkdtemp(prefix="yg-pg-"))
     server = PostgresServer(base)
     server.start()

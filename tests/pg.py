@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -31,6 +33,48 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _pid_in(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def reap_stale(parent: Path, prefix: str) -> None:
+    """Stop and remove the servers of test sessions that were killed (a run stopped with Ctrl-C or by a timeout):
+    a session that ends tears its own down, a killed one cannot. A folder's ``owner`` is the pytest process that
+    made it; a folder whose owner is alive belongs to a session still running and is left alone."""
+    for base in parent.glob(f"{prefix}*"):
+        owner = _pid_in(base / "owner")
+        if owner is not None and _alive(owner):
+            continue
+        try:
+            if owner is None and time.time() - base.stat().st_mtime < 600:
+                continue  # just made by another worker, which has not written its owner yet
+        except FileNotFoundError:
+            continue  # reaped meanwhile by another worker
+        server = _pid_in(base / "data" / "postmaster.pid")
+        if server is not None and _alive(server):
+            if owner is None:
+                continue  # made by an older suite that kept no owner: it may still be in use
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(server, signal.SIGQUIT)  # PostgreSQL's immediate shutdown
+            deadline = time.monotonic() + 10
+            while _alive(server) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        shutil.rmtree(base, ignore_errors=True)
+
+
 class PostgresServer:
     """initdb refuses to run as root, so as root the server runs as the 'postgres' system user."""
 
@@ -48,6 +92,7 @@ class PostgresServer:
         subprocess.run(cmd, check=True, capture_output=True)
 
     def start(self) -> None:
+        (self.base / "owner").write_text(str(os.getpid()))
         if self._user:
             pw = pwd.getpwnam(self._user)
             os.chown(self.base, pw.pw_uid, pw.pw_gid)
