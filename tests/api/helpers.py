@@ -7,12 +7,17 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from db.demo import DEMO_PASSWORD
 from domain.clock import BEIJING
+
+if TYPE_CHECKING:
+    from tests.api.conftest import Api
 
 T = TypeVar("T")
 _numbers = itertools.count(100)
@@ -73,3 +78,13 @@ async def serve(app: FastAPI) -> AsyncIterator[int]:
     finally:
         server.should_exit = True
         await task
+
+
+async def console_page(api: Api, username: str, url: str) -> httpx.Response:
+    """A console page as the user sees it, logged in through the login form (its cookie, not a token); the cookie
+    is cleared first, so the page is this user's."""
+    api.http.cookies.clear()
+    r = await api.http.post("/login", data={"username": username, "password": DEMO_PASSWORD, "next": "/"})
+    assert r.status_code == 303, r.text
+    page: httpx.Response = await api.http.get(url)
+    return page

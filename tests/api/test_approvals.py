@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from db.demo import DEMO_PASSWORD
 from db.models import Staff
 from tests.api.conftest import Api
-from tests.api.helpers import case_body, eventually
+from tests.api.helpers import case_body, console_page, eventually
 from tests.api.test_portal import file_case
 from tests.api.test_portal import login as party_login
 from tests.conftest import PhonesOutbox
@@ -211,14 +210,6 @@ async def test_unknown_approval_and_bad_body_change_nothing(api: Api) -> None:
     assert item["approval_id"] == request_id
 
 
-async def _page(api: Api, username: str, url: str) -> httpx.Response:
-    """A console page as the user sees it (the login form's cookie)."""
-    api.http.cookies.clear()
-    r = await api.http.post("/login", data={"username": username, "password": DEMO_PASSWORD, "next": "/"})
-    assert r.status_code == 303, r.text
-    return await api.http.get(url)
-
-
 async def test_the_discipline_head_sees_complaints_on_the_supervision_page_and_a_handler_is_refused(api: Api) -> None:
     case = await file_case(api)
     r = await api.http.post(
@@ -227,14 +218,14 @@ async def test_the_discipline_head_sees_complaints_on_the_supervision_page_and_a
         headers=await party_login(api, case),
     )
     assert r.status_code == 201, r.text
-    page = await _page(api, "discipline", "/supervision")
+    page = await console_page(api, "discipline", "/supervision")
     assert page.status_code == 200, page.text
     complaints = page.text.split('id="complaints"', 1)[1].split("</section>", 1)[0]
     assert case.number in complaints and "投诉" in complaints, complaints
     assert "承办人长期不回复" not in page.text  # the text is read on the case page, not listed here
-    president = await _page(api, "president", "/supervision")
+    president = await console_page(api, "president", "/supervision")
     assert president.status_code == 200 and 'id="complaints"' not in president.text
-    refused = await _page(api, "handler", "/supervision")
+    refused = await console_page(api, "handler", "/supervision")
     assert refused.status_code == 403 and "无权查看" in refused.text
 
 
@@ -242,7 +233,7 @@ async def test_the_approvals_page_decides_in_place_and_says_why_a_decision_is_re
     case_id, number = await _file(api)
     r = await api.as_("handler", "POST", f"/api/cases/{case_id}/extensions", json={"months": 2, "reason": REASON})
     request_id = r.json()["id"]
-    page = await _page(api, "vice_president", "/approvals")
+    page = await console_page(api, "vice_president", "/approvals")
     assert page.status_code == 200 and f'data-id="{request_id}"' in page.text and number in page.text
     fetched = {"HX-Request": "true"}  # htmx, the page's partial updates
     # Decided meanwhile by the president: the vice president's refusal answers the card with the reason, in Chinese.
@@ -256,7 +247,7 @@ async def test_the_approvals_page_decides_in_place_and_says_why_a_decision_is_re
     # A cross-site post is refused and decides nothing; no choice is a 422 naming what is missing.
     other = await api.as_("handler", "POST", f"/api/cases/{case_id}/zhongben-requests", json={"reason": "无财产"})
     zb = other.json()["id"]
-    chief = await _page(api, "bureau_chief", "/approvals")
+    chief = await console_page(api, "bureau_chief", "/approvals")
     assert f'data-id="{zb}"' in chief.text
     cross = await api.http.post(
         f"/approvals/{zb}/decision", data={"decision": "approve"}, headers={"Origin": "https://evil.example"}
@@ -279,7 +270,7 @@ async def test_the_approvals_poll_brings_new_requests_and_says_which_no_longer_w
     second_case, second_number = await _file(api)
     r = await api.as_("handler", "POST", f"/api/cases/{second_case}/extensions", json={"months": 1, "reason": REASON})
     second = r.json()["id"]
-    page = await _page(api, "president", "/approvals")
+    page = await console_page(api, "president", "/approvals")
     assert f'id="approval-form-{first}"' in page.text and 'id="approvals-count"' in page.text
     hx = {"HX-Request": "true"}
 

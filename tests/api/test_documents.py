@@ -13,11 +13,10 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
-from db.demo import DEMO_PASSWORD
 from db.models import Document, Party, ServiceReceipt, SmsMessage
 from domain.sms import QUERY_CODE_LABEL
 from tests.api.conftest import Api, running_api
-from tests.api.helpers import eventually, now_iso
+from tests.api.helpers import console_page, eventually, now_iso
 from tests.api.test_portal import Filed, file_case, login, record
 from tests.conftest import PhonesOutbox
 
@@ -111,10 +110,7 @@ async def test_a_ruling_is_disclosed_but_not_served_electronically(api: Api) -> 
     assert got.status_code == 200 and got.content == data
     receipts = (await api.as_("clerk", "GET", f"/api/cases/{case.id}/receipts")).json()["items"]
     assert [r["document_id"] for r in receipts] == []
-    api.http.cookies.clear()
-    login_form = {"username": "clerk", "password": DEMO_PASSWORD, "next": "/"}
-    assert (await api.http.post("/login", data=login_form)).status_code == 303
-    page = await api.http.get(f"/cases/{case.id}")
+    page = await console_page(api, "clerk", f"/cases/{case.id}")
     row = page.text.split(f'id="document-{doc_id}"', 1)[1].split("</tr>", 1)[0]
     assert "执行裁定书、决定书不适用电子送达" in row and "已提醒" not in row
     api.http.cookies.clear()

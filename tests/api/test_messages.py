@@ -14,11 +14,10 @@ import pytest
 from sqlalchemy import func, select
 from temporalio.testing import WorkflowEnvironment
 
-from db.demo import DEMO_PASSWORD
 from db.models import PartyMessage, SmsMessage, Staff
 from domain.messages import MAX_PER_DAY
 from tests.api.conftest import Api, running_api
-from tests.api.helpers import eventually
+from tests.api.helpers import console_page, eventually
 from tests.api.outage import TemporalProxy
 from tests.api.test_portal import Filed, file_case, login
 from tests.conftest import PhonesOutbox
@@ -391,10 +390,7 @@ async def test_the_bureau_chief_answers_a_message_on_a_case_without_a_handler(ap
     party = await login(api, case)
     message_id = (await _write(api, party, {"kind": "message", "text": "还没有承办人吗？"})).json()["message_id"]
     assert [i for i in await _inbox(api, "bureau_chief") if i.get("message_id") == message_id]
-    api.http.cookies.clear()
-    login_form = {"username": "bureau_chief", "password": DEMO_PASSWORD, "next": "/"}
-    assert (await api.http.post("/login", data=login_form)).status_code == 303
-    page = await api.http.get(f"/cases/{case.id}")
+    page = await console_page(api, "bureau_chief", f"/cases/{case.id}")
     assert f'action="/cases/{case.id}/messages/{message_id}/reply"' in page.text  # the case page's reply form
     api.http.cookies.clear()
 
