@@ -590,7 +590,7 @@ def _replier(staff: Staff, case: Case) -> guard.Replier:
 
 async def messages_panel(session: AsyncSession, case: Case, staff: Staff) -> dict[str, object]:
     """The case page's conversations (case_messages.html): what this staff member may read, and a reply form on
-    each unanswered message they answer (the handler; the discipline head for a complaint)."""
+    each unanswered message they answer (``guard.answers``)."""
     listed = await messages_of_case(session, staff=staff, case_id=case.id)
     rules = rule_set(case.rule_version)
     items = [
