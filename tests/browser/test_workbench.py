@@ -38,7 +38,10 @@ async def _card(page: Page, selector: str, name: str) -> None:
 
 
 async def _compose(page: Page) -> None:
-    """Open the feedback form (it opens by itself when a feedback falls due within days)."""
+    """Open the feedback form (it opens by itself when a feedback falls due within days), once the page's scripts
+    run: a page reached by a click is in the DOM before its deferred scripts, and text typed before console.js
+    listens is kept by no draft (a hand cannot type that fast; the suite on a busy machine did)."""
+    await page.wait_for_load_state("load")
     details = page.locator("details.feedback-compose")
     if await details.get_attribute("open") is None:
         await details.locator("summary").click()
